@@ -1,0 +1,253 @@
+"""Staff pages for writing and publishing content: /staff/content/..."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from content import documents, editing, publishing
+from content.forms import NewPageForm, ReviewForm
+from content.sanitize import render_markdown
+from self_help import services as self_help_services
+from self_help.forms import AnswerForm, StepDoneForm
+from service.auth.access import current_staff, requires_roles
+from service.auth.forms import ConfirmForm
+from service.db import db
+from service.i18n import current_locale
+
+blueprint = Blueprint("staff_content", __name__, url_prefix="/staff/content", template_folder="templates")
+
+EDITORS = ("editor", "publisher", "admin")
+PUBLISHERS = ("publisher", "admin")
+
+
+def _locales() -> tuple[str, ...]:
+    return current_app.config["PAUSE"].locales
+
+
+def _default_locale() -> str:
+    return current_app.config["PAUSE"].default_locale
+
+
+def _kind_or_404(kind: str) -> str:
+    if kind not in documents.KINDS:
+        abort(404)
+    return kind
+
+
+def _version_or_404(kind: str, slug: str, number: int):
+    found = publishing.version(db.session, _kind_or_404(kind), slug, number)
+    if found is None:
+        abort(404)
+    return found
+
+
+@blueprint.get("/")
+@requires_roles(*EDITORS)
+def overview():
+    return render_template("staff_content/overview.html", items=publishing.items(db.session, _locales()),
+                           new_page_form=NewPageForm())
+
+
+@blueprint.post("/pages")
+@requires_roles(*EDITORS)
+def create_page():
+    form = NewPageForm()
+    if form.validate_on_submit():
+        try:
+            with db.transaction() as session:
+                draft = publishing.new_page(session, current_staff(), form.slug.data.strip(), form.title.data.strip(),
+                                            _default_locale())
+        except publishing.WorkflowError as error:
+            form.slug.errors.append(str(error))
+        else:
+            return redirect(url_for(".edit", kind=draft.kind, slug=draft.slug, number=draft.number))
+    return render_template("staff_content/overview.html", items=publishing.items(db.session, _locales()),
+                           new_page_form=form), 422
+
+
+@blueprint.get("/<kind>/<slug:slug>")
+@requires_roles(*EDITORS)
+def item(kind: str, slug: str):
+    versions = publishing.versions_of(db.session, _kind_or_404(kind), slug)
+    if not versions:
+        abort(404)
+    return render_template("staff_content/item.html", kind=kind, slug=slug, versions=versions,
+                           open_version=publishing.open_version(db.session, kind, slug), confirm_form=ConfirmForm(),
+                           review_form=ReviewForm(), staff=current_staff())
+
+
+@blueprint.post("/<kind>/<slug:slug>/draft")
+@requires_roles(*EDITORS)
+def start_draft(kind: str, slug: str):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        with db.transaction() as session:
+            draft = publishing.start_draft(session, current_staff(), _kind_or_404(kind), slug)
+    except publishing.WorkflowError as error:
+        flash(str(error), "error")
+        return redirect(url_for(".overview"))
+    return redirect(url_for(".edit", kind=kind, slug=slug, number=draft.number))
+
+
+@blueprint.route("/<kind>/<slug:slug>/versions/<int:number>/edit", methods=["GET", "POST"])
+@requires_roles(*EDITORS)
+def edit(kind: str, slug: str, number: int):
+    draft = _version_or_404(kind, slug, number)
+    if draft.state != publishing.DRAFT:
+        flash(_("Only a draft can be edited."), "error")
+        return redirect(url_for(".item", kind=kind, slug=slug))
+    if kind in documents.TEXT_KINDS:
+        return _edit_as_text(draft)
+    document, problems, status = publishing.document_of(draft), [], 200
+    note = draft.note
+    if request.method == "POST":
+        if not ConfirmForm().validate_on_submit():
+            abort(400)
+        document = editing.document_from_form(kind, slug, request.form, _locales())
+        note = request.form.get("note", "")
+        action = request.form.get("action", "save")
+        if action == "add-step":
+            document = editing.with_empty_step(document, _locales())
+        elif action.startswith("remove-step-"):
+            document = editing.without_step(document, int(action.rsplit("-", 1)[1]))
+        elif action.startswith(("up-step-", "down-step-")):
+            document = editing.moved_step(document, int(action.rsplit("-", 1)[1]),
+                                          -1 if action.startswith("up") else 1)
+        else:
+            with db.transaction() as session:
+                problems = publishing.save_draft(session, current_staff(), session.merge(draft), document, note,
+                                                 _default_locale(), _locales())
+                if not problems and action == "submit":
+                    publishing.submit_for_review(session, current_staff(), draft)
+            if not problems:
+                flash(_("Sent for review.") if action == "submit" else _("Draft saved."), "success")
+                if action == "submit":
+                    return redirect(url_for(".item", kind=kind, slug=slug))
+                return redirect(url_for(".edit", kind=kind, slug=slug, number=number))
+            status = 422
+    return render_template("staff_content/edit.html", kind=kind, slug=slug, draft=draft, document=document,
+                           note=note, problems=problems, locales=_locales(), confirm_form=ConfirmForm(),
+                           missing=documents.missing_translations(kind, document, _locales())), status
+
+
+def _edit_as_text(draft):
+    """Assessments and crisis resources are edited as TOML, checked on every save; the
+    text is shown back as it was sent when something is wrong."""
+    text, note, problems, status = documents.as_toml(publishing.document_of(draft)), draft.note, [], 200
+    if request.method == "POST":
+        if not ConfirmForm().validate_on_submit():
+            abort(400)
+        text, note = request.form.get("definition", "")[:200_000], request.form.get("note", "")
+        document, problems = documents.from_toml(text)
+        if document is not None:
+            with db.transaction() as session:
+                problems = publishing.save_draft(session, current_staff(), draft, document, note, _default_locale(),
+                                                 _locales())
+                if not problems and request.form.get("action") == "submit":
+                    publishing.submit_for_review(session, current_staff(), draft)
+        if not problems:
+            flash(_("Draft saved."), "success")
+            return redirect(url_for(".item", kind=draft.kind, slug=draft.slug)
+                            if request.form.get("action") == "submit"
+                            else url_for(".edit", kind=draft.kind, slug=draft.slug, number=draft.number))
+        status = 422
+    stale = []
+    if draft.kind == documents.RESOURCES:
+        from service.crisis.services import stale_resources
+
+        stale = [row.slug for row in stale_resources(db.session)]
+    return render_template("staff_content/edit_text.html", kind=draft.kind, slug=draft.slug, draft=draft, text=text,
+                           note=note, problems=problems, confirm_form=ConfirmForm(), stale=stale), status
+
+
+def _transition(kind: str, slug: str, number: int, action) -> object:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    version = _version_or_404(kind, slug, number)
+    try:
+        with db.transaction() as session:
+            action(session, version)
+    except publishing.WorkflowError as error:
+        flash(str(error), "error")
+    return redirect(url_for(".item", kind=kind, slug=slug))
+
+
+@blueprint.post("/<kind>/<slug:slug>/versions/<int:number>/submit")
+@requires_roles(*EDITORS)
+def submit(kind: str, slug: str, number: int):
+    return _transition(kind, slug, number,
+                       lambda session, version: publishing.submit_for_review(session, current_staff(), version))
+
+
+@blueprint.post("/<kind>/<slug:slug>/versions/<int:number>/publish")
+@requires_roles(*PUBLISHERS)
+def publish(kind: str, slug: str, number: int):
+    def act(session, version):
+        publishing.publish(session, current_staff(), version)
+        flash(_("Published. The public pages show it now."), "success")
+
+    return _transition(kind, slug, number, act)
+
+
+@blueprint.post("/<kind>/<slug:slug>/versions/<int:number>/send-back")
+@requires_roles(*PUBLISHERS)
+def send_back(kind: str, slug: str, number: int):
+    reason = ReviewForm().reason.data or ""
+    return _transition(kind, slug, number,
+                       lambda session, version: publishing.send_back(session, current_staff(), version, reason))
+
+
+@blueprint.post("/<kind>/<slug:slug>/versions/<int:number>/restore")
+@requires_roles(*PUBLISHERS)
+def restore(kind: str, slug: str, number: int):
+    def act(session, version):
+        restored = publishing.roll_back(session, current_staff(), version)
+        flash(_("Version %(old)d is live again, as version %(new)d.", old=number, new=restored.number), "success")
+
+    return _transition(kind, slug, number, act)
+
+
+@blueprint.get("/<kind>/<slug:slug>/diff")
+@requires_roles(*EDITORS)
+def compare(kind: str, slug: str):
+    older = _version_or_404(kind, slug, request.args.get("from", 0, type=int))
+    newer = _version_or_404(kind, slug, request.args.get("to", 0, type=int))
+    return render_template("staff_content/diff.html", kind=kind, slug=slug, older=older, newer=newer,
+                           lines=publishing.diff(older, newer))
+
+
+@blueprint.get("/<kind>/<slug:slug>/versions/<int:number>/preview")
+@blueprint.get("/<kind>/<slug:slug>/versions/<int:number>/preview/<slug:step_slug>")
+@requires_roles(*EDITORS)
+def preview(kind: str, slug: str, number: int, step_slug: str | None = None):
+    """The version exactly as the public will see it, in the language chosen."""
+    version = _version_or_404(kind, slug, number)
+    document = publishing.document_of(version)
+    locale, default = current_locale(), _default_locale()
+    base = url_for(".preview", kind=kind, slug=slug, number=number)
+    preview_of = {"version": version, "base": base}
+    links = {"step_link": lambda step_slug: f"{base}/{step_slug}", "module_link": lambda: base}
+    if kind in documents.TEXT_KINDS:
+        return render_template("staff_content/preview_definition.html", kind=kind, document=document,
+                               version=version, locale=locale, default=default)
+    if kind == documents.PAGE:
+        texts = document["texts"]
+        text = texts.get(locale) if (texts.get(locale) or {}).get("title") else texts.get(default)
+        page = type("PagePreview", (), {"title": text["title"], "body_html": render_markdown(text["body"]),
+                                        "fallback": not (texts.get(locale) or {}).get("title")})
+        return render_template("content/page.html", page=page, preview_of=preview_of)
+    module = documents.transient_module(document)
+    if step_slug is None:
+        module_view = self_help_services.module_view_of(module, locale, default)
+        if module_view is None or not module_view.steps:
+            abort(404)
+        return render_template("self_help/module.html", module=module_view, done=set(), progress=(0, len(module_view.steps)),
+                               next_step=module_view.steps[0], preview_of=preview_of, **links)
+    step = self_help_services.step_of(module, step_slug, locale, default)
+    if step is None:
+        abort(404)
+    return render_template("self_help/step.html", step=step, key_open=False, answer_form=AnswerForm(), ticked=set(),
+                           saved=False, done_form=StepDoneForm(), is_done=False, progress=(0, step.total),
+                           preview_of=preview_of, **links)

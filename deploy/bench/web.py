@@ -1,0 +1,135 @@
+"""HTTP benchmark: wrk against gunicorn with the production configuration on PostgreSQL.
+
+    .venv/bin/python deploy/bench/web.py [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
+
+Measures the home page, a module step, the booking page's slot list, an assessment
+answer (POST), and a bare Flask "hello world" under the same gunicorn configuration as
+the ceiling, at 16 and 64 connections, and prints a Markdown table with requests per
+second, the ratio to hello world, p50/p95/p99 latency and errors. Needs Debian's wrk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(port: int) -> None:
+    for _ in range(150):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"nothing listens on {port}")
+
+
+def wrk(url: str, connections: int, seconds: int, script: Path, extra_env: dict | None = None) -> dict:
+    result = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(script), url],
+                            capture_output=True, text=True, env={**os.environ, **(extra_env or {})}, check=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def prepare_database(url: str, environment: dict) -> None:
+    from sqlalchemy import create_engine, text
+
+    admin_url, name = url.rsplit("/", 1)
+    admin = create_engine(admin_url + "/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    flask = [sys.executable, "-m", "flask", "--app", "service"]
+    for command in (["db", "upgrade"], ["seed"]):
+        subprocess.run([*flask, *command], cwd=ROOT, env=environment, check=True, capture_output=True)
+    subprocess.run([*flask, "seed", "--demo"], cwd=ROOT, env={**environment, "PAUSE_ENV": "testing"}, check=True,
+                   capture_output=True)
+
+
+def assessment_post(base: str) -> tuple[str, str]:
+    """A session cookie and a form body answering question 1 of the wellbeing check."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(base + "/check/wellbeing/1").read().decode()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    cookie = "; ".join(f"{item.name}={item.value}" for item in jar)
+    return cookie, urllib.parse.urlencode({"csrf_token": token, "answer": "never", "go": "next"})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/pause_bench")
+    parser.add_argument("--seconds", type=int, default=10)
+    arguments = parser.parse_args()
+    environment = {**os.environ, "PAUSE_ENV": "production", "PAUSE_DATABASE_URL": arguments.database_url,
+                   "PAUSE_SECRET_KEY": "bench-secret-key-0123456789abcdef", "PAUSE_DATA_KEY": Fernet.generate_key().decode(),
+                   "PAUSE_SMTP_PORT": "1"}
+    prepare_database(arguments.database_url, environment)
+    # Plain HTTP straight to gunicorn: production cookies are Secure, so the benchmark
+    # reads pages as a first-time visitor would, and posts with a session made here.
+    app_port, hello_port = free_port(), free_port()
+    gunicorn = [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "deploy" / "gunicorn.conf.py")]
+    servers = [
+        subprocess.Popen([*gunicorn, "service:create_app()"], cwd=ROOT,
+                         env={**environment, "PAUSE_ENV": "testing", "PAUSE_BIND": f"127.0.0.1:{app_port}"},
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+        subprocess.Popen([*gunicorn, "hello:app"], cwd=HERE, env={**environment, "PAUSE_BIND": f"127.0.0.1:{hello_port}"},
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+    ]
+    try:
+        wait_for(app_port)
+        wait_for(hello_port)
+        base = f"http://127.0.0.1:{app_port}"
+        page = urllib.request.urlopen(base + "/booking/?language=en").read().decode()  # noqa: S310 - our own server
+        assert "/booking/book?" in page, "the demo therapist's slots are listed"
+        cookie, body = assessment_post(base)
+        report = HERE / "report.lua"
+        targets = [
+            ("hello world (ceiling)", f"http://127.0.0.1:{hello_port}/", report, None),
+            ("home page", base + "/", report, None),
+            ("module step", base + "/self-help/understanding-your-thoughts/noticing-patterns", report, None),
+            ("booking slot list", base + "/booking/?language=en", report, None),
+            ("assessment answer (POST)", base + "/check/wellbeing/1", HERE / "post.lua",
+             {"BENCH_BODY": body, "BENCH_COOKIE": cookie, "BENCH_REPORT": str(report)}),
+        ]
+        rows = []
+        for connections in (16, 64):
+            ceiling = None
+            for name, url, script, extra in targets:
+                numbers = wrk(url, connections, arguments.seconds, script, extra)
+                rate = numbers["requests"] / numbers["seconds"]
+                ceiling = ceiling or rate
+                rows.append(f"| {name} | {connections} | {rate:,.0f} | {rate / ceiling:.2f} | {numbers['p50_ms']:.1f} "
+                            f"| {numbers['p95_ms']:.1f} | {numbers['p99_ms']:.1f} | {numbers['errors']} |")
+        print("| target | connections | requests/s | × hello world | p50 ms | p95 ms | p99 ms | errors |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        print("\n".join(rows))
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,29 @@
+"""Alembic environment: runs against the engine of the running Pause app."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from service.models import metadata
+
+config = context.config
+
+
+def run_migrations_online() -> None:
+    engine = config.attributes["engine"]
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            # SQLite cannot ALTER most things; batch mode copies the table instead.
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        connection.commit()
+
+
+if context.is_offline_mode():
+    raise SystemExit("Offline migrations are not supported: run `flask --app service db upgrade`.")
+run_migrations_online()

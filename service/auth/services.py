@@ -1,0 +1,201 @@
+"""Staff accounts: invitation, enrolment, two-step sign-in, recovery codes, disabling.
+Plain functions over a Session; the caller owns the transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service import audit, crypto
+from service.auth import passwords, sessions, totp
+from service.auth.models import ROLES, EnrolmentInvite, RecoveryCode, StaffMember, StaffRole
+from service.clock import clock
+
+INVITE_LIFETIME = dt.timedelta(days=3)
+RECOVERY_CODE_COUNT = 10
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
+
+
+class AccountError(ValueError):
+    """A rule about accounts was broken; the message is for staff."""
+
+
+def normalise_username(username: str) -> str:
+    return (username or "").strip().lower()
+
+
+def find_by_username(session: Session, username: str) -> StaffMember | None:
+    return session.scalar(select(StaffMember).where(StaffMember.username == normalise_username(username)))
+
+
+def create_staff(session: Session, username: str, display_name: str, email: str, roles: set[str],
+                 actor: StaffMember | None) -> StaffMember:
+    username = normalise_username(username)
+    if not USERNAME.match(username):
+        raise AccountError(_l("A username is 2 to 63 lowercase letters, digits, dots, hyphens or underscores."))
+    unknown = set(roles) - set(ROLES)
+    if unknown or not roles:
+        raise AccountError(_l("Choose at least one role among %(roles)s.", roles=", ".join(ROLES)))
+    if find_by_username(session, username) is not None:
+        raise AccountError(_l("That username is taken."))
+    staff = StaffMember(username=username, display_name=display_name.strip() or username, email=email.strip(),
+                        created_at=clock.now(), roles=[StaffRole(role=role) for role in sorted(roles)])
+    session.add(staff)
+    session.flush()
+    audit.record(session, actor, "staff.created", "staff", staff.id, actor_name="cli", username=username,
+                 roles=sorted(roles))
+    return staff
+
+
+def invite(session: Session, staff: StaffMember, actor: StaffMember | None) -> str:
+    """A one-time enrolment token (for the link); older invitations stop working."""
+    for old in session.scalars(select(EnrolmentInvite).where(EnrolmentInvite.staff_id == staff.id,
+                                                             EnrolmentInvite.used_at.is_(None))):
+        old.used_at = clock.now()
+    token = secrets.token_urlsafe(32)
+    session.add(EnrolmentInvite(staff_id=staff.id, token_digest=hashlib.sha256(token.encode()).hexdigest(),
+                                created_at=clock.now(), expires_at=clock.now() + INVITE_LIFETIME))
+    audit.record(session, actor, "staff.invited", "staff", staff.id, actor_name="cli")
+    return token
+
+
+def open_invite(session: Session, token: str) -> tuple[EnrolmentInvite, StaffMember] | None:
+    digest = hashlib.sha256((token or "").encode()).hexdigest()
+    invite_row = session.scalar(select(EnrolmentInvite).where(EnrolmentInvite.token_digest == digest))
+    if invite_row is None or invite_row.used_at is not None or invite_row.expires_at < clock.now():
+        return None
+    staff = session.get(StaffMember, invite_row.staff_id)
+    if staff is None or staff.disabled_at is not None:
+        return None
+    return invite_row, staff
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    staff: StaffMember
+    recovery_codes: list[str]
+
+
+def complete_enrolment(session: Session, token: str, password: str, totp_secret: str, code: str) -> Enrolment:
+    """Sets the password and the second factor in one step; the invitation is spent."""
+    opened = open_invite(session, token)
+    if opened is None:
+        raise AccountError(_l("This enrolment link has expired or was already used. Ask an administrator for a new one."))
+    invite_row, staff = opened
+    problems = passwords.problems_with(password, staff.username)
+    if problems:
+        raise AccountError(" ".join(str(problem) for problem in problems))
+    step = totp.accepted_step(totp_secret, code, clock.timestamp(), None)
+    if step is None:
+        raise AccountError(_l("That code is not right. Check the time on your phone and try the newest code."))
+    staff.password_hash = passwords.hash_password(password)
+    staff.totp_secret_sealed = crypto.seal(totp_secret)
+    staff.totp_last_step = step
+    staff.enrolled_at = clock.now()
+    invite_row.used_at = clock.now()
+    codes = replace_recovery_codes(session, staff)
+    audit.record(session, staff, "staff.enrolled", "staff", staff.id)
+    return Enrolment(staff, codes)
+
+
+def replace_recovery_codes(session: Session, staff: StaffMember) -> list[str]:
+    for old in session.scalars(select(RecoveryCode).where(RecoveryCode.staff_id == staff.id)):
+        session.delete(old)
+    codes = ["-".join(secrets.token_hex(3) for _ in range(3)) for _ in range(RECOVERY_CODE_COUNT)]
+    for code in codes:
+        session.add(RecoveryCode(staff_id=staff.id, code_hash=passwords.hash_password(code), used_at=None))
+    return codes
+
+
+# Sign-in --------------------------------------------------------------------------------
+
+
+def check_password(session: Session, username: str, password: str) -> StaffMember | None:
+    """The account if the password is right and the account may sign in. Unknown
+    accounts cost one hash too, and every failure looks the same to the caller."""
+    staff = find_by_username(session, username)
+    usable = staff is not None and staff.is_active
+    right = passwords.verify_password(staff.password_hash if usable else None, password)
+    if not (usable and right):
+        audit.record(session, None, "signin.failed", actor_name=normalise_username(username)[:64] if staff else "-",
+                     stage="password")
+        return None
+    if passwords.needs_rehash(staff.password_hash):
+        staff.password_hash = passwords.hash_password(password)
+    return staff
+
+
+def check_second_factor(session: Session, staff: StaffMember, code: str) -> bool:
+    """A TOTP code (once only) or an unused recovery code (spent by using it)."""
+    code = (code or "").strip().lower()
+    if re.fullmatch(r"[\d\s]{6,8}", code):
+        secret = crypto.unseal(staff.totp_secret_sealed)
+        step = totp.accepted_step(secret, code, clock.timestamp(), staff.totp_last_step)
+        if step is not None:
+            staff.totp_last_step = step
+            return True
+    elif re.fullmatch(r"[0-9a-f]{6}-[0-9a-f]{6}-[0-9a-f]{6}", code):
+        for recovery in session.scalars(select(RecoveryCode).where(RecoveryCode.staff_id == staff.id,
+                                                                   RecoveryCode.used_at.is_(None))):
+            if passwords.verify_password(recovery.code_hash, code):
+                recovery.used_at = clock.now()
+                audit.record(session, staff, "signin.recovery_code_used", "staff", staff.id)
+                return True
+    audit.record(session, staff, "signin.failed", "staff", staff.id, stage="code")
+    return False
+
+
+def unused_recovery_codes(session: Session, staff: StaffMember) -> int:
+    return len(session.scalars(select(RecoveryCode.id).where(RecoveryCode.staff_id == staff.id,
+                                                             RecoveryCode.used_at.is_(None))).all())
+
+
+def change_password(session: Session, staff: StaffMember, current: str, new: str, code: str) -> None:
+    """Needs the current password and a second-factor code: a stolen session alone
+    cannot take the account over."""
+    if not passwords.verify_password(staff.password_hash, current):
+        raise AccountError(_l("Your current password is not right."))
+    if not check_second_factor(session, staff, code):
+        raise AccountError(_l("That code is not right."))
+    problems = passwords.problems_with(new, staff.username)
+    if problems:
+        raise AccountError(" ".join(str(problem) for problem in problems))
+    staff.password_hash = passwords.hash_password(new)
+    audit.record(session, staff, "staff.password_changed", "staff", staff.id)
+
+
+# Administration -------------------------------------------------------------------------
+
+
+def set_roles(session: Session, staff: StaffMember, roles: set[str], actor: StaffMember) -> None:
+    if set(roles) - set(ROLES) or not roles:
+        raise AccountError(_l("Choose at least one role among %(roles)s.", roles=", ".join(ROLES)))
+    if staff.id == actor.id and "admin" in staff.role_names and "admin" not in roles:
+        raise AccountError(_l("You cannot remove your own admin role."))
+    before = sorted(staff.role_names)
+    staff.roles = [StaffRole(staff_id=staff.id, role=role) for role in sorted(roles)]
+    audit.record(session, actor, "staff.roles_changed", "staff", staff.id, before=before, after=sorted(roles))
+
+
+def disable(session: Session, staff: StaffMember, actor: StaffMember) -> None:
+    if staff.id == actor.id:
+        raise AccountError(_l("You cannot disable your own account."))
+    staff.disabled_at = clock.now()
+    ended = sessions.end_all_for(session, staff.id)
+    audit.record(session, actor, "staff.disabled", "staff", staff.id, sessions_ended=ended)
+
+
+def enable(session: Session, staff: StaffMember, actor: StaffMember) -> None:
+    staff.disabled_at = None
+    audit.record(session, actor, "staff.enabled", "staff", staff.id)
+
+
+def all_staff(session: Session) -> list[StaffMember]:
+    return list(session.scalars(select(StaffMember).order_by(StaffMember.username)))

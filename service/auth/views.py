@@ -1,0 +1,364 @@
+"""Staff sign-in (password, then a second factor), enrolment, sign-out, account and
+people administration, and the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from service import audit
+from service.auth import services, sessions, totp
+from service.auth.access import (
+    any_staff,
+    cookie_name,
+    current_staff,
+    current_staff_session,
+    open_to_anyone,
+    requires_roles,
+)
+from service.auth.forms import (
+    CodeForm,
+    ConfirmForm,
+    EnrolForm,
+    InviteForm,
+    PasswordChangeForm,
+    RolesForm,
+    SignInForm,
+)
+from service.auth.models import ROLES, StaffMember
+from service.clock import clock
+from service.db import db
+from service.privacy import client_fingerprint
+from service.security import limiter
+
+blueprint = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates")
+
+SIGN_IN_FAILED = "Sign-in failed. Check your username and password. After several failures, wait 15 minutes."
+
+
+def _account_key() -> str:
+    """Throttle per account name, known or not, so unknown names behave the same."""
+    name = services.normalise_username(request.form.get("username", ""))
+    secret = current_app.config["SECRET_KEY"].encode()
+    return "account:" + hmac.new(secret, name.encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def _pending_key() -> str:
+    return "code:" + sessions.digest(request.cookies.get(cookie_name(), ""))[:24]
+
+
+def _failed(response) -> bool:
+    return response.status_code != 302
+
+
+def _set_session_cookie(response, token: str):
+    response.set_cookie(cookie_name(), token, httponly=True, secure=current_app.config["PAUSE"].is_production,
+                        samesite="Strict", path="/")
+    return response
+
+
+@blueprint.get("/login")
+@open_to_anyone
+def login():
+    if current_staff() is not None:
+        return redirect(url_for(".home"))
+    return render_template("staff/login.html", form=SignInForm())
+
+
+@blueprint.post("/login")
+@open_to_anyone
+@limiter.limit("20 per minute", key_func=client_fingerprint)
+@limiter.limit("5 per 15 minutes", key_func=_account_key, deduct_when=_failed)
+def login_submit():
+    form = SignInForm()
+    if form.validate_on_submit():
+        with db.transaction() as session:
+            staff = services.check_password(session, form.username.data, form.password.data)
+            token = sessions.start(session, staff, sessions.PASSWORD_STAGE) if staff else None
+        if token:
+            return _set_session_cookie(redirect(url_for(".code")), token)
+    form.password.data = ""
+    return render_template("staff/login.html", form=form, failed=_(SIGN_IN_FAILED)), 401
+
+
+def _pending_sign_in():
+    found = sessions.find(db.session, request.cookies.get(cookie_name()))
+    if found is None or found[0].stage != sessions.PASSWORD_STAGE:
+        return None
+    return found
+
+
+@blueprint.get("/login/code")
+@open_to_anyone
+def code():
+    if _pending_sign_in() is None:
+        return redirect(url_for(".login"))
+    return render_template("staff/code.html", form=CodeForm())
+
+
+@blueprint.post("/login/code")
+@open_to_anyone
+@limiter.limit("5 per 5 minutes", key_func=_pending_key, deduct_when=_failed)
+def code_submit():
+    pending = _pending_sign_in()
+    if pending is None:
+        flash(_("Your sign-in took too long. Please start again."), "info")
+        return redirect(url_for(".login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        with db.transaction() as session:
+            pending_session, staff = pending
+            staff = session.merge(staff)
+            if services.check_second_factor(session, staff, form.code.data):
+                sessions.end(session, pending_session.id)
+                token = sessions.start(session, staff, sessions.SIGNED_IN)
+                audit.record(session, staff, "signin.succeeded", "staff", staff.id)
+                left = services.unused_recovery_codes(session, staff)
+            else:
+                token = None
+        if token:
+            if left < 3:
+                flash(_("You have %(count)d recovery codes left. Make new ones from your account page.",
+                        count=left), "info")
+            return _set_session_cookie(redirect(url_for(".home")), token)
+    return render_template("staff/code.html", form=form,
+                           failed=_("That code is not right. Try the newest code from your app.")), 401
+
+
+@blueprint.post("/logout")
+@open_to_anyone
+def logout():
+    if ConfirmForm().validate_on_submit():
+        found = sessions.find(db.session, request.cookies.get(cookie_name()))
+        if found is not None:
+            with db.transaction() as session:
+                sessions.end(session, found[0].id)
+                audit.record(session, found[1], "signout", "staff", found[1].id)
+    response = make_response(redirect(url_for(".login")))
+    response.delete_cookie(cookie_name(), path="/")
+    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    return response
+
+
+@blueprint.route("/enrol/<token>", methods=["GET", "POST"])
+@open_to_anyone
+def enrol(token: str):
+    opened = services.open_invite(db.session, token)
+    if opened is None:
+        return render_template("staff/enrol_expired.html"), 410
+    _invite, staff = opened
+    form = EnrolForm()
+    if request.method == "GET" or not form.secret.data:
+        form.secret.data = totp.new_secret()
+    problems: list[str] = []
+    if form.validate_on_submit():
+        try:
+            with db.transaction() as session:
+                enrolment = services.complete_enrolment(session, token, form.password.data, form.secret.data,
+                                                        form.code.data)
+        except services.AccountError as error:
+            problems.append(str(error))
+        else:
+            return render_template("staff/recovery_codes.html", codes=enrolment.recovery_codes,
+                                   staff=enrolment.staff)
+    uri = totp.provisioning_uri(form.secret.data, staff.username)
+    form.password.data = form.confirm.data = ""
+    return render_template("staff/enrol.html", form=form, staff=staff, problems=problems,
+                           qr_svg=totp.qr_code_svg(uri, _("QR code for your authenticator app")),
+                           secret_groups=" ".join(form.secret.data[i:i + 4] for i in range(0, 32, 4))), \
+        (422 if problems or form.errors else 200)
+
+
+@blueprint.get("/")
+@any_staff
+def home():
+    return render_template("staff/home.html", staff=current_staff())
+
+
+@blueprint.route("/account", methods=["GET", "POST"])
+@any_staff
+def account():
+    staff = current_staff()
+    form = PasswordChangeForm()
+    problems: list[str] = []
+    if form.validate_on_submit():
+        try:
+            with db.transaction() as session:
+                services.change_password(session, session.merge(staff), form.current.data, form.password.data,
+                                         form.code.data)
+        except services.AccountError as error:
+            problems.append(str(error))
+        else:
+            flash(_("Your password is changed."), "success")
+            return redirect(url_for(".account"))
+    return render_template("staff/account.html", form=form, problems=problems,
+                           recovery_left=services.unused_recovery_codes(db.session, staff),
+                           confirm_form=ConfirmForm()), (422 if problems or form.errors else 200)
+
+
+@blueprint.post("/account/recovery-codes")
+@any_staff
+def new_recovery_codes():
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    with db.transaction() as session:
+        staff = session.merge(current_staff())
+        codes = services.replace_recovery_codes(session, staff)
+        audit.record(session, staff, "staff.recovery_codes_replaced", "staff", staff.id)
+    return render_template("staff/recovery_codes.html", codes=codes, staff=staff)
+
+
+# People -----------------------------------------------------------------------------------
+
+
+def _roles_from(form) -> set[str]:
+    return {role for role in ROLES if getattr(form, role).data}
+
+
+@blueprint.get("/people")
+@requires_roles("admin")
+def people():
+    return render_template("staff/people.html", people=services.all_staff(db.session), invite_form=InviteForm(),
+                           confirm_form=ConfirmForm(), roles=ROLES)
+
+
+@blueprint.post("/people")
+@requires_roles("admin")
+def invite():
+    form = InviteForm()
+    problems = []
+    if form.validate_on_submit():
+        try:
+            with db.transaction() as session:
+                actor = session.merge(current_staff())
+                staff = services.create_staff(session, form.username.data, form.display_name.data, form.email.data,
+                                              _roles_from(form), actor)
+                token = services.invite(session, staff, actor)
+        except services.AccountError as error:
+            problems.append(str(error))
+        else:
+            return render_template("staff/invited.html", staff=staff,
+                                   link=url_for(".enrol", token=token, _external=True))
+    return render_template("staff/people.html", people=services.all_staff(db.session), invite_form=form,
+                           confirm_form=ConfirmForm(), roles=ROLES, problems=problems), 422
+
+
+def _person_or_404(staff_id: int, session) -> StaffMember:
+    staff = session.get(StaffMember, staff_id)
+    if staff is None:
+        abort(404)
+    return staff
+
+
+@blueprint.post("/people/<int:staff_id>/roles")
+@requires_roles("admin")
+def change_roles(staff_id: int):
+    form = RolesForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        with db.transaction() as session:
+            services.set_roles(session, _person_or_404(staff_id, session), _roles_from(form),
+                               session.merge(current_staff()))
+    except services.AccountError as error:
+        flash(str(error), "error")
+    else:
+        flash(_("Roles saved."), "success")
+    return redirect(url_for(".people"))
+
+
+@blueprint.post("/people/<int:staff_id>/disable")
+@requires_roles("admin")
+def disable(staff_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        with db.transaction() as session:
+            services.disable(session, _person_or_404(staff_id, session), session.merge(current_staff()))
+    except services.AccountError as error:
+        flash(str(error), "error")
+    else:
+        flash(_("The account is disabled and all its sessions have ended."), "success")
+    return redirect(url_for(".people"))
+
+
+@blueprint.post("/people/<int:staff_id>/enable")
+@requires_roles("admin")
+def enable(staff_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    with db.transaction() as session:
+        services.enable(session, _person_or_404(staff_id, session), session.merge(current_staff()))
+    flash(_("The account is enabled again."), "success")
+    return redirect(url_for(".people"))
+
+
+@blueprint.post("/people/<int:staff_id>/invite")
+@requires_roles("admin")
+def reinvite(staff_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    with db.transaction() as session:
+        staff = _person_or_404(staff_id, session)
+        token = services.invite(session, staff, session.merge(current_staff()))
+    return render_template("staff/invited.html", staff=staff, link=url_for(".enrol", token=token, _external=True))
+
+
+# Audit log --------------------------------------------------------------------------------
+
+
+def _day(value: str) -> dt.datetime | None:
+    try:
+        return dt.datetime.strptime(value, "%Y-%m-%d")
+    except (TypeError, ValueError):
+        return None
+
+
+@blueprint.get("/audit")
+@requires_roles("admin")
+def audit_log():
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    filters = {name: request.args.get(name, "").strip()[:64] for name in ("actor", "action", "object_type")}
+    since, until = _day(request.args.get("since", "")), _day(request.args.get("until", ""))
+    rows = audit.entries(db.session, since=since, until=until + dt.timedelta(days=1) if until else None,
+                         limit=51, offset=(page - 1) * 50, **filters)
+    return render_template("staff/audit.html", rows=rows[:50], more=len(rows) > 50, page=page, filters=filters,
+                           since=request.args.get("since", ""), until=request.args.get("until", ""),
+                           actions=audit.action_names(db.session))
+
+
+@blueprint.get("/privacy")
+@requires_roles("admin")
+def privacy_inventory():
+    """The retention registry with live counts: what is held now, and the oldest item."""
+    from service.retention import report
+
+    return render_template("staff/privacy.html", holdings=report(db.session))
+
+
+@blueprint.app_context_processor
+def staff_template_values() -> dict:
+    if not request.path.startswith("/staff"):
+        return {}
+    staff_session = current_staff_session()
+    return {
+        "signed_in_staff": g.get("pause_staff"),
+        "staff_session_ends_at": sessions.ends_at(staff_session) if staff_session else None,
+        "staff_logout_form": ConfirmForm(),
+        "now": clock.now(),
+    }

@@ -1,0 +1,77 @@
+"""Crisis resources (published content) and urgent-contact cases with their history."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from service.db import Base
+
+REGIONS = ("be-fr", "be-nl", "fr", "uk", "elsewhere")
+RESOURCE_KINDS = ("emergency", "suicide-prevention", "programme", "prevention", "child-protection")
+
+
+class CrisisResource(Base):
+    """A helpline or service shown on /help-now. Edited by staff as versioned content."""
+
+    __tablename__ = "crisis_resources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    position: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(32))
+    # Space-separated region codes (REGIONS); "elsewhere" shows outside the named ones.
+    regions: Mapped[str] = mapped_column(String(120))
+    # Space-separated languages the service answers in.
+    languages: Mapped[str] = mapped_column(String(40))
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    web_address: Mapped[str] = mapped_column(String(300), default="")
+    source_address: Mapped[str] = mapped_column(String(300))
+    verified_on: Mapped[dt.date]
+    # JSON: {locale: {"name": ..., "hours": ..., "description": ...}}
+    texts: Mapped[str] = mapped_column(Text)
+
+
+class UrgentCase(Base):
+    """A visitor's request to be contacted. The way to reach them and their message are
+    sealed, and erased a set time after the case closes; the case then keeps only its
+    outcome, times and escalation history."""
+
+    __tablename__ = "urgent_cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # argon2id of the case code, found the same way as an anonymous key.
+    code_digest: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    reference: Mapped[str] = mapped_column(String(12), unique=True)
+    channel: Mapped[str] = mapped_column(String(20))  # phone, call-line, message
+    time_window: Mapped[str] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(8))
+    sealed_contact: Mapped[bytes | None] = mapped_column(LargeBinary)
+    sealed_message: Mapped[bytes | None] = mapped_column(LargeBinary)
+    sealed_reply: Mapped[bytes | None] = mapped_column(LargeBinary)
+    state: Mapped[str] = mapped_column(String(16), index=True)  # open, acknowledged, closed
+    created_at: Mapped[dt.datetime]
+    acknowledged_at: Mapped[dt.datetime | None]
+    acknowledged_by: Mapped[str] = mapped_column(String(64), default="")
+    closed_at: Mapped[dt.datetime | None]
+    outcome: Mapped[str] = mapped_column(String(32), default="")
+    escalation_level: Mapped[int] = mapped_column(default=0)
+    last_escalated_at: Mapped[dt.datetime | None]
+    erased_at: Mapped[dt.datetime | None]
+    events: Mapped[list[CaseEvent]] = relationship(cascade="all, delete-orphan", passive_deletes=True,
+                                                   order_by="CaseEvent.at")
+
+
+class CaseEvent(Base):
+    """What happened to a case, in staff words and codes only: never the visitor's."""
+
+    __tablename__ = "urgent_case_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("urgent_cases.id", ondelete="CASCADE"), index=True)
+    at: Mapped[dt.datetime]
+    kind: Mapped[str] = mapped_column(String(32))  # created, acknowledged, attempt, escalated, replied, closed
+    detail: Mapped[str] = mapped_column(String(64), default="")
+    by: Mapped[str] = mapped_column(String(64), default="")

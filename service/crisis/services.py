@@ -1,0 +1,301 @@
+"""Crisis help: resources by region, and urgent-contact cases from request to erasure.
+
+A case code has the same entropy and hashing as an anonymous key. What reaches the
+visitor's contact detail or message is sealed, audited when staff reveal it, and erased
+a set time after the case closes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import secrets
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service import audit, crypto, outbox
+from service.auth.models import StaffMember, StaffRole
+from service.clock import clock
+from service.crisis.models import REGIONS, CaseEvent, CrisisResource, UrgentCase
+from service.hashing import anonymous_key_digest
+from service.visitor.services import format_key, generate_key, normalise_key
+
+CHANNELS = ("phone", "call-line", "message")
+TIME_WINDOWS = ("soon", "morning", "afternoon", "evening")
+OUTCOMES = ("talked", "referred", "emergency-services", "no-contact", "withdrawn")
+ATTEMPT_RESULTS = ("reached", "no-answer", "wrong-number", "busy")
+STALE_AFTER = dt.timedelta(days=183)
+MAX_MESSAGE = 1000
+# A number a visitor gives us to call: at least six digits, spacing as they like.
+PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{5,22}$")
+# A service's number may be short (112, 15).
+SERVICE_NUMBER = re.compile(r"^\+?[0-9][0-9 ]{1,22}$")
+
+
+class InvalidRequest(ValueError):
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__("; ".join(problems.values()))
+        self.problems = problems
+
+
+# Resources -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResourceView:
+    slug: str
+    kind: str
+    name: str
+    phone: str
+    hours: str
+    description: str
+    languages: str
+
+
+def resources_for(session: Session, region: str, locale: str, default_locale: str) -> list[ResourceView]:
+    rows = session.scalars(select(CrisisResource).order_by(CrisisResource.position, CrisisResource.slug))
+    views = []
+    for row in rows:
+        if region not in row.regions.split() and "all" not in row.regions.split():
+            continue
+        texts = json.loads(row.texts)
+        text = texts.get(locale) or texts.get(default_locale) or {}
+        views.append(ResourceView(row.slug, row.kind, text.get("name", ""), row.phone, text.get("hours", ""),
+                                  text.get("description", ""), row.languages))
+    return views
+
+
+def stale_resources(session: Session) -> list[CrisisResource]:
+    cutoff = clock.today() - STALE_AFTER
+    return list(session.scalars(select(CrisisResource).where(CrisisResource.verified_on < cutoff)))
+
+
+def apply_resources(session: Session, document: dict) -> None:
+    """Makes the published list of resources the live one, exactly."""
+    wanted = {resource["slug"]: resource for resource in document.get("resources", [])}
+    for row in session.scalars(select(CrisisResource)):
+        if row.slug not in wanted:
+            session.delete(row)
+    session.flush()
+    for position, (slug, resource) in enumerate(wanted.items()):
+        row = session.scalar(select(CrisisResource).where(CrisisResource.slug == slug))
+        if row is None:
+            row = CrisisResource(slug=slug)
+            session.add(row)
+        row.position, row.kind = position, resource["kind"]
+        row.regions, row.languages = " ".join(resource["regions"]), " ".join(resource.get("languages", []))
+        row.phone, row.web_address = resource.get("phone", ""), resource.get("web_address", "")
+        row.source_address = resource["source_address"]
+        row.verified_on = dt.date.fromisoformat(str(resource["verified_on"]))
+        row.texts = json.dumps(resource["texts"], ensure_ascii=False, sort_keys=True)
+    session.flush()
+
+
+def validate_resources(document: dict, locales: tuple[str, ...]) -> list[str]:
+    from service.crisis.models import RESOURCE_KINDS
+
+    problems = []
+    resources = document.get("resources")
+    if not isinstance(resources, list) or not resources:
+        return ["List at least one resource under [[resources]]."]
+    seen = set()
+    for number, resource in enumerate(resources, start=1):
+        where = f"Resource {number} ({resource.get('slug', '?')})"
+        if not re.match(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", str(resource.get("slug", ""))):
+            problems.append(f"{where}: slug may hold only lowercase letters, digits and hyphens.")
+        if resource.get("slug") in seen:
+            problems.append(f"{where}: another resource has the same slug.")
+        seen.add(resource.get("slug"))
+        if resource.get("kind") not in RESOURCE_KINDS:
+            problems.append(f"{where}: kind must be one of {', '.join(RESOURCE_KINDS)}.")
+        regions = resource.get("regions", [])
+        if not regions or set(regions) - set(REGIONS) - {"all"}:
+            problems.append(f"{where}: regions must be among {', '.join(REGIONS)} or all.")
+        if resource.get("phone") and not SERVICE_NUMBER.match(str(resource["phone"])):
+            problems.append(f"{where}: the phone number has characters a phone cannot dial.")
+        if not str(resource.get("source_address", "")).startswith("https://"):
+            problems.append(f"{where}: give the https address where the number was checked (source_address).")
+        try:
+            verified = dt.date.fromisoformat(str(resource.get("verified_on", "")))
+            if verified > clock.today():
+                problems.append(f"{where}: verified_on is in the future.")
+        except ValueError:
+            problems.append(f"{where}: verified_on must be a date like 2026-11-22.")
+        texts = resource.get("texts", {})
+        for locale in locales:
+            if not (texts.get(locale) or {}).get("name", "").strip():
+                problems.append(f"{where}: the name in {locale} is missing.")
+    return problems
+
+
+# Cases ---------------------------------------------------------------------------------------
+
+
+def validate_request(channel: str, contact: str, time_window: str, language: str, message: str,
+                     locales: tuple[str, ...]) -> dict:
+    """The request as it will be kept, or InvalidRequest with a message per field."""
+    problems: dict[str, str] = {}
+    contact = (contact or "").strip()
+    message = (message or "").replace("\r\n", "\n").strip()
+    if channel not in CHANNELS:
+        problems["channel"] = str(_l("Please choose how we should contact you."))
+    if channel == "phone" and not PHONE.match(contact):
+        problems["contact"] = str(_l("Please give a phone number we can call, for example +32 470 12 34 56."))
+    if time_window not in TIME_WINDOWS:
+        problems["time_window"] = str(_l("Please choose when suits you best."))
+    if language not in locales:
+        problems["language"] = str(_l("Please choose a language."))
+    if len(message) > MAX_MESSAGE:
+        problems["message"] = str(_l("Your message is %(length)d characters long; the most we can take is %(limit)d.",
+                                     length=len(message), limit=MAX_MESSAGE))
+    if any(ord(char) < 32 and char not in "\n\t" for char in message + contact):
+        problems["message"] = str(_l("Your message contains characters we cannot keep. Please remove them."))
+    if problems:
+        raise InvalidRequest(problems)
+    return {"channel": channel, "contact": contact if channel == "phone" else "", "time_window": time_window,
+            "language": language, "message": message}
+
+
+def open_case(session: Session, request: dict, staff_link: str) -> tuple[UrgentCase, str]:
+    """A new case and its code (shown once to the visitor). The duty roster is told by
+    e-mail in the same transaction, through the outbox."""
+    code = generate_key()
+    now = clock.now()
+    case = UrgentCase(
+        code_digest=anonymous_key_digest(normalise_key(code)),
+        reference=secrets.token_hex(3).upper(),
+        channel=request["channel"], time_window=request["time_window"], language=request["language"],
+        sealed_contact=crypto.seal(request["contact"]) if request["contact"] else None,
+        sealed_message=crypto.seal(request["message"]) if request["message"] else None,
+        sealed_reply=None, state="open", created_at=now, acknowledged_at=None, closed_at=None,
+        escalation_level=0, last_escalated_at=None, erased_at=None,
+    )
+    case.events.append(CaseEvent(at=now, kind="created", detail=request["channel"], by=""))
+    session.add(case)
+    session.flush()
+    for address in _addresses_with_role(session, "duty"):
+        outbox.queue(session, address, "Pause: a new request for contact",
+                     "A new request for contact is waiting in the duty queue.\n\n"
+                     f"Open the queue: {staff_link}\n\nThis message holds no personal data on purpose.")
+    return case, format_key(normalise_key(code))
+
+
+def find_case(session: Session, typed_code: str) -> UrgentCase | None:
+    """Raises MalformedKey (from service.visitor.services) for text that cannot be a code."""
+    return session.scalar(select(UrgentCase).where(UrgentCase.code_digest == anonymous_key_digest(
+        normalise_key(typed_code))))
+
+
+def _addresses_with_role(session: Session, role: str) -> list[str]:
+    rows = session.scalars(select(StaffMember).join(StaffRole).where(
+        StaffRole.role == role, StaffMember.disabled_at.is_(None), StaffMember.enrolled_at.is_not(None)))
+    return sorted({row.email for row in rows if row.email})
+
+
+def open_cases(session: Session) -> list[UrgentCase]:
+    return list(session.scalars(select(UrgentCase).where(UrgentCase.state != "closed")
+                                .order_by(UrgentCase.created_at)))
+
+
+def recent_closed_cases(session: Session, limit: int = 20) -> list[UrgentCase]:
+    return list(session.scalars(select(UrgentCase).where(UrgentCase.state == "closed")
+                                .order_by(UrgentCase.closed_at.desc()).limit(limit)))
+
+
+def _event(case: UrgentCase, kind: str, staff: StaffMember | None, detail: str = "") -> None:
+    case.events.append(CaseEvent(at=clock.now(), kind=kind, detail=detail, by=staff.username if staff else ""))
+
+
+def acknowledge(session: Session, staff: StaffMember, case: UrgentCase) -> None:
+    if case.state != "open":
+        return
+    case.state, case.acknowledged_at, case.acknowledged_by = "acknowledged", clock.now(), staff.username
+    _event(case, "acknowledged", staff)
+    audit.record(session, staff, "case.acknowledged", "case", case.reference)
+
+
+def reveal_contact(session: Session, staff: StaffMember, case: UrgentCase) -> dict:
+    """The way to reach the visitor and their message, for this view only; audited."""
+    audit.record(session, staff, "case.contact_viewed", "case", case.reference)
+    return {
+        "contact": crypto.unseal(case.sealed_contact) if case.sealed_contact else "",
+        "message": crypto.unseal(case.sealed_message) if case.sealed_message else "",
+        "reply": crypto.unseal(case.sealed_reply) if case.sealed_reply else "",
+    }
+
+
+def record_attempt(session: Session, staff: StaffMember, case: UrgentCase, result: str) -> None:
+    if result not in ATTEMPT_RESULTS or case.state == "closed":
+        raise ValueError(result)
+    if case.state == "open":
+        acknowledge(session, staff, case)
+    _event(case, "attempt", staff, result)
+    audit.record(session, staff, "case.attempt", "case", case.reference, result=result)
+
+
+def reply(session: Session, staff: StaffMember, case: UrgentCase, text: str) -> None:
+    """A message the visitor reads when they check their case with the code."""
+    text = (text or "").strip()[:MAX_MESSAGE]
+    case.sealed_reply = crypto.seal(text)
+    if case.state == "open":
+        acknowledge(session, staff, case)
+    _event(case, "replied", staff)
+    audit.record(session, staff, "case.replied", "case", case.reference)
+
+
+def close(session: Session, staff: StaffMember, case: UrgentCase, outcome: str) -> None:
+    if outcome not in OUTCOMES:
+        raise ValueError(outcome)
+    if case.state == "closed":
+        return
+    case.state, case.closed_at, case.outcome = "closed", clock.now(), outcome
+    _event(case, "closed", staff, outcome)
+    audit.record(session, staff, "case.closed", "case", case.reference, outcome=outcome)
+
+
+# Jobs ----------------------------------------------------------------------------------------
+
+
+def escalate_unacknowledged(session: Session, first_after: dt.timedelta, second_after: dt.timedelta,
+                            staff_link: str) -> int:
+    """Cases nobody acknowledged in time go to the admins, then again after a further
+    period. Idempotent: a level is reached once."""
+    now, escalated = clock.now(), 0
+    for case in session.scalars(select(UrgentCase).where(UrgentCase.state == "open")):
+        due_level = 0
+        if now - case.created_at >= first_after:
+            due_level = 1
+        if case.last_escalated_at is not None and case.escalation_level >= 1 and \
+                now - case.last_escalated_at >= second_after:
+            due_level = 2
+        if due_level <= case.escalation_level:
+            continue
+        case.escalation_level, case.last_escalated_at = due_level, now
+        _event(case, "escalated", None, f"level {due_level}")
+        audit.record(session, None, "case.escalated", "case", case.reference, actor_name="scheduler",
+                     level=due_level)
+        recipients = _addresses_with_role(session, "admin")
+        if due_level == 2:
+            recipients = sorted(set(recipients) | set(_addresses_with_role(session, "duty")))
+        for address in recipients:
+            outbox.queue(session, address, f"Pause: a request for contact is waiting (escalation {due_level})",
+                         "A request for contact has not been acknowledged in time.\n\n"
+                         f"Open the duty queue: {staff_link}\n\nThis message holds no personal data on purpose.")
+        escalated += 1
+    return escalated
+
+
+def erase_closed_cases(session: Session, after: dt.timedelta) -> int:
+    """Erases the contact detail, message and reply of cases closed long enough ago."""
+    cutoff, erased = clock.now() - after, 0
+    for case in session.scalars(select(UrgentCase).where(UrgentCase.state == "closed",
+                                                         UrgentCase.erased_at.is_(None),
+                                                         UrgentCase.closed_at <= cutoff)):
+        case.sealed_contact = case.sealed_message = case.sealed_reply = None
+        case.erased_at = clock.now()
+        erased += 1
+    return erased

@@ -1,0 +1,40 @@
+"""The home page, the language switch and the health check."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session
+from sqlalchemy.exc import SQLAlchemyError
+
+from service.db import db
+
+blueprint = Blueprint("public", __name__)
+
+
+@blueprint.get("/")
+def home():
+    return render_template("home.html")
+
+
+@blueprint.get("/language/<code>")
+def choose_language(code: str):
+    if code not in current_app.config["PAUSE"].locales:
+        abort(404)
+    session["locale"] = code
+    return redirect(local_path_or_home(request.args.get("next", "")))
+
+
+@blueprint.get("/healthz")
+def healthz():
+    try:
+        db.ping()
+    except SQLAlchemyError:
+        return render_template("errors/unavailable.html"), 503
+    return {"status": "ok"}
+
+
+def local_path_or_home(target: str) -> str:
+    """Only a path on this site: never another host, so the switch cannot be used to
+    send a visitor elsewhere."""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"

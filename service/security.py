@@ -1,0 +1,86 @@
+"""Headers, cookies, CSRF and rate limits that every response and form gets."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, abort, request
+from flask_limiter import Limiter
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from service.privacy import client_fingerprint
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer", "autoplay", "browsing-topics", "camera", "display-capture", "encrypted-media",
+        "geolocation", "gyroscope", "hid", "magnetometer", "microphone", "midi", "payment",
+        "picture-in-picture", "publickey-credentials-get", "screen-wake-lock", "serial", "usb",
+        "xr-spatial-tracking",
+    )
+)
+HSTS = "max-age=31536000; includeSubDomains"
+
+csrf = CSRFProtect()
+limiter = Limiter(
+    key_func=client_fingerprint,
+    headers_enabled=False,
+    # A broken Redis must not take the portal down: limits fall back to this process.
+    swallow_errors=True,
+    in_memory_fallback_enabled=True,
+)
+
+
+def init_app(app: Flask) -> None:
+    settings = app.config["PAUSE"]
+    if settings.trusted_proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
+    app.config.update(
+        SESSION_COOKIE_NAME="__Host-pause" if settings.is_production else "pause",
+        SESSION_COOKIE_SECURE=settings.is_production,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_PATH="/",
+        # A visitor may read for an hour before posting an answer; the token lives as
+        # long as the (browser-session) cookie instead of expiring under them.
+        WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_SSL_STRICT=False,  # checks the Referer, which no-referrer never sends
+        MAX_CONTENT_LENGTH=settings.max_content_length,
+        RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
+        RATELIMIT_ENABLED=True,
+    )
+    app.before_request(refuse_null_characters)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    app.after_request(add_security_headers)
+
+
+def refuse_null_characters() -> None:
+    """No field of any form or address may hold a NUL character: no visitor types one,
+    PostgreSQL cannot store one, and refusing it here keeps every later check simple."""
+    for values in (request.args, request.form):
+        for value in values.values():
+            if "\x00" in value:
+                abort(400)
+
+
+def add_security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["Permissions-Policy"] = PERMISSIONS_POLICY
+    headers["X-Frame-Options"] = "DENY"
+    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    if request.is_secure:
+        headers["Strict-Transport-Security"] = HSTS
+    if not request.path.startswith("/static/"):
+        # Pages may show progress or answers; nothing a visitor sees is kept by caches
+        # or the browser's back-forward store.
+        headers["Cache-Control"] = "no-store"
+        headers.pop("Expires", None)
+    return response

@@ -1,0 +1,25 @@
+/* Progressive enhancement only: every page works without this file. */
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  function leave(url) {
+    // replace(): the page being left does not stay in the back-button history.
+    document.body.style.visibility = "hidden";
+    window.location.replace(url);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var exit = document.getElementById("quick-exit");
+    if (!exit) { return; }
+    exit.addEventListener("click", function (event) {
+      event.preventDefault();
+      leave(exit.href);
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && !event.defaultPrevented) {
+        leave(exit.href);
+      }
+    });
+  });
+}());

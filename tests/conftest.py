@@ -1,0 +1,246 @@
+"""Fixtures shared by every test: an app on a fresh database (SQLite by default, the
+PostgreSQL of PAUSE_TEST_DATABASE_URL when set), a client, a CLI runner, seeded content.
+
+The same tests run on both databases; only this file knows which one it is.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import create_engine, select, text
+
+from service import create_app
+from service.clock import clock
+from service.db import db
+from service.models import metadata
+
+POSTGRES_URL = os.environ.get("PAUSE_TEST_DATABASE_URL", "")
+DATA_KEY = Fernet.generate_key().decode()
+
+
+def on_postgres() -> bool:
+    return POSTGRES_URL.startswith("postgresql")
+
+
+@pytest.fixture(scope="session")
+def postgres_schema():
+    """On PostgreSQL the tables are made once per run and emptied after each test."""
+    if not on_postgres():
+        yield None
+        return
+    engine = create_engine(POSTGRES_URL)
+    metadata.drop_all(engine)
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    metadata.create_all(engine)
+    yield engine
+    metadata.drop_all(engine)
+    engine.dispose()
+
+
+def empty_postgres(engine) -> None:
+    names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+def make_test_app(tmp_path: Path, **overrides):
+    settings = {
+        "env": "testing",
+        "database_url": POSTGRES_URL or f"sqlite:///{tmp_path / 'pause.db'}",
+        "secret_key": "test-secret-key-not-for-production",
+        "data_keys": (DATA_KEY,),
+        "instance_path": str(tmp_path / "instance"),
+    }
+    settings.update(overrides)
+    return create_app(settings)
+
+
+@pytest.fixture
+def app(tmp_path, postgres_schema):
+    app = make_test_app(tmp_path)
+    with app.app_context():
+        if postgres_schema is None:
+            metadata.create_all(db.engine)
+    yield app
+    if postgres_schema is not None:
+        empty_postgres(postgres_schema)
+    with app.app_context():
+        db.engine.dispose()
+    clock.reset()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def seeded(app):
+    from content.seeding import seed_all
+
+    with app.app_context(), db.transaction() as session:
+        seed_all(session)
+    return app
+
+
+@pytest.fixture
+def captured_logs():
+    """Every log record written while the test runs, formatted as they would be output."""
+    records: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(self.format(record))
+
+    handler = Collect(level=logging.DEBUG)
+    handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    # The same filters as the app's own output handler: what it would write, we see.
+    for output in [h for h in root.handlers if getattr(h, "_pause", False)]:
+        for log_filter in output.filters:
+            handler.addFilter(log_filter)
+    root.addHandler(handler)
+    previous = root.level
+    root.setLevel(logging.DEBUG)
+    yield records
+    root.removeHandler(handler)
+    root.setLevel(previous)
+
+
+def every_row(app) -> bytes:
+    """Every value of every row of every table, as bytes to search for planted text."""
+    with app.app_context(), db.engine.connect() as connection:
+        return b"\n".join(repr(tuple(row)).encode() for table in metadata.sorted_tables
+                          for row in connection.execute(text(f'SELECT * FROM "{table.name}"')))
+
+
+def audit_actions(app) -> list[str]:
+    """The actions in the audit log, oldest first."""
+    from service.auth.models import AuditEntry
+
+    with app.app_context():
+        return [entry.action for entry in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+
+
+def csrf_token_from(html: str) -> str:
+    import re
+
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+# Staff ------------------------------------------------------------------------------------
+
+STAFF_PASSWORD = "correct horse battery staple 42"
+
+
+class StaffAccount:
+    def __init__(self, id: int, username: str, password: str, secret: str, recovery_codes: list[str]):
+        self.id, self.username, self.password = id, username, password
+        self.secret, self.recovery_codes = secret, recovery_codes
+
+    def next_code(self) -> str:
+        """A fresh code: the clock moves on one 30-second step, because a code is
+        accepted once only."""
+        import datetime as dt
+
+        import pyotp
+
+        clock.advance(dt.timedelta(seconds=30))
+        return pyotp.TOTP(self.secret).at(clock.timestamp())
+
+
+@pytest.fixture
+def make_staff(app):
+    """Creates and enrols a staff member the way the invitation link would."""
+    from service.auth import services, totp
+
+    def make(username: str = "alice", roles=("admin",), password: str = STAFF_PASSWORD) -> StaffAccount:
+        import pyotp
+
+        with app.app_context():
+            with db.transaction() as session:
+                staff = services.create_staff(session, username, username.title(), f"{username}@example.org",
+                                              set(roles), None)
+                token = services.invite(session, staff, None)
+            secret = totp.new_secret()
+            with db.transaction() as session:
+                enrolment = services.complete_enrolment(session, token, password, secret,
+                                                        pyotp.TOTP(secret).at(clock.timestamp()))
+            return StaffAccount(enrolment.staff.id, username, password, secret, enrolment.recovery_codes)
+
+    return make
+
+
+def sign_in(client, account: StaffAccount, code: str | None = None):
+    """Both sign-in steps through the real pages; returns the last response."""
+    page = client.get("/staff/login").get_data(as_text=True)
+    response = client.post("/staff/login", data={"csrf_token": csrf_token_from(page), "username": account.username,
+                                                 "password": account.password})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    page = client.get("/staff/login/code").get_data(as_text=True)
+    return client.post("/staff/login/code", data={"csrf_token": csrf_token_from(page),
+                                                  "code": code or account.next_code()})
+
+
+# Mail -------------------------------------------------------------------------------------
+
+
+class MailServer:
+    """A real SMTP server (aiosmtpd) on a free port that the test can stop and restart."""
+
+    def __init__(self) -> None:
+        import socket
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.messages: list = []
+        self.controller = None
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        server = self
+
+        class Collect:
+            async def handle_DATA(self, _server, _session, envelope):
+                server.messages.append(envelope)
+                return "250 OK"
+
+        self.controller = Controller(Collect(), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    def recipients(self) -> list[str]:
+        return [address for envelope in self.messages for address in envelope.rcpt_tos]
+
+    def text(self) -> str:
+        return "\n".join(envelope.content.decode("utf-8", "replace") for envelope in self.messages)
+
+
+@pytest.fixture
+def mail_server(app):
+    server = MailServer()
+    server.start()
+    from dataclasses import replace
+
+    app.config["PAUSE"] = replace(app.config["PAUSE"], smtp_port=server.port)
+    yield server
+    server.stop()

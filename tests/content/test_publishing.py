@@ -1,0 +1,187 @@
+"""Staff write, review, publish and roll back content; four eyes; every step audited."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from content import publishing
+from content.models import ContentVersion
+from service.auth.models import AuditEntry
+from service.db import db
+from tests.conftest import csrf_token_from, sign_in
+
+MODULE = "understanding-your-thoughts"
+STEP = "thoughts-are-not-actions"
+ITEM = f"/staff/content/module/{MODULE}"
+
+
+def editor_form_data(html: str) -> dict:
+    """Every field of the editor as the browser would send it."""
+    data = {"csrf_token": csrf_token_from(html)}
+    for name, value in re.findall(r'<input type="(?:text|hidden)"[^>]* name="([^"]+)" value="([^"]*)"', html):
+        data[name] = value
+    for name, value in re.findall(r'<textarea[^>]* name="([^"]+)"[^>]*>(.*?)</textarea>', html, re.S):
+        data[name] = value.replace("&#39;", "'").replace("&quot;", '"').replace("&lt;", "<").replace(
+            "&gt;", ">").replace("&amp;", "&")
+    for name, selected in re.findall(r'<select id="[^"]+" name="([^"]+)">.*?<option value="([^"]+)" selected', html,
+                                     re.S):
+        data[name] = selected
+    return data
+
+
+@pytest.fixture
+def team(seeded, make_staff):
+    accounts = {"editor": make_staff("eve", roles=("editor",)), "publisher": make_staff("pat", roles=("publisher",))}
+    clients = {}
+    for role, account in accounts.items():
+        clients[role] = seeded.test_client()
+        sign_in(clients[role], account)
+    return seeded, clients
+
+
+def start_and_edit(client, changes: dict, action: str = "save"):
+    page = client.get(ITEM).get_data(as_text=True)
+    response = client.post(f"{ITEM}/draft", data={"csrf_token": csrf_token_from(page)})
+    edit_url = response.headers["Location"]
+    data = editor_form_data(client.get(edit_url).get_data(as_text=True))
+    data.update(changes)
+    data["action"] = action
+    return edit_url, client.post(edit_url, data=data)
+
+
+def test_an_editor_drafts_in_both_languages_and_a_publisher_publishes(team):
+    app, clients = team
+    edit_url, response = start_and_edit(clients["editor"], {
+        "steps-0-en-title": "Thoughts are not actions (revised)",
+        "steps-0-fr-title": "Les pensées ne sont pas des actes (révisé)",
+    }, action="submit")
+    assert response.status_code == 302
+    number = int(edit_url.split("/versions/")[1].split("/")[0])
+    public = app.test_client()
+    assert "(revised)" not in public.get(f"/self-help/{MODULE}/{STEP}").get_data(as_text=True)
+
+    # The editor cannot publish at all; the publisher can.
+    page = clients["editor"].get(ITEM).get_data(as_text=True)
+    assert clients["editor"].post(f"{ITEM}/versions/{number}/publish",
+                                  data={"csrf_token": csrf_token_from(page)}).status_code == 403
+    page = clients["publisher"].get(ITEM).get_data(as_text=True)
+    assert clients["publisher"].post(f"{ITEM}/versions/{number}/publish",
+                                     data={"csrf_token": csrf_token_from(page)}).status_code == 302
+
+    assert "(revised)" in public.get(f"/self-help/{MODULE}/{STEP}").get_data(as_text=True)
+    assert "(révisé)" in public.get(f"/self-help/{MODULE}/{STEP}", headers={"Accept-Language": "fr"}).get_data(
+        as_text=True)
+
+    # Roll back to version 1: a new version, with the old text live again.
+    page = clients["publisher"].get(ITEM).get_data(as_text=True)
+    assert clients["publisher"].post(f"{ITEM}/versions/1/restore",
+                                     data={"csrf_token": csrf_token_from(page)}).status_code == 302
+    assert "(revised)" not in public.get(f"/self-help/{MODULE}/{STEP}").get_data(as_text=True)
+    with app.app_context():
+        states = [(v.number, v.state) for v in publishing.versions_of(db.session, "module", MODULE)]
+        assert states == [(3, "published"), (2, "superseded"), (1, "superseded")]
+        actions = [entry.action for entry in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+    for action in ("content.draft_started", "content.draft_saved", "content.submitted", "content.published",
+                   "content.rolled_back"):
+        assert action in actions
+
+
+def test_four_eyes_a_publisher_cannot_publish_their_own_change(team):
+    app, clients = team
+    edit_url, _ = start_and_edit(clients["publisher"], {"texts-en-title": "Own change"}, action="submit")
+    number = int(edit_url.split("/versions/")[1].split("/")[0])
+    page = clients["publisher"].get(ITEM).get_data(as_text=True)
+    response = clients["publisher"].post(f"{ITEM}/versions/{number}/publish",
+                                         data={"csrf_token": csrf_token_from(page)}, follow_redirects=True)
+    assert "Someone other than the author" in response.get_data(as_text=True)
+    with app.app_context():
+        assert publishing.version(db.session, "module", MODULE, number).state == "review"
+
+
+def test_a_published_version_cannot_be_changed(seeded):
+    with seeded.app_context():
+        live = publishing.published_version(db.session, "module", MODULE)
+        live.document = "{}"
+        with pytest.raises(publishing.PublishedVersionIsImmutable):
+            db.session.flush()
+
+
+def test_an_invalid_draft_is_refused_with_a_list_and_nothing_typed_is_lost(team):
+    app, clients = team
+    _, response = start_and_edit(clients["editor"], {"texts-en-title": "", "steps-1-slug": "Not A Slug",
+                                                     "steps-2-en-body": "kept text 123"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "The title in the default language (en) is required." in page
+    assert "Step 2: the address (slug)" in page
+    assert "kept text 123" in page and 'value="Not A Slug"' in page
+
+
+def test_adding_and_removing_steps_keeps_the_other_fields(team):
+    _, clients = team
+    edit_url, response = start_and_edit(clients["editor"], {"texts-en-summary": "typed summary"}, action="add-step")
+    page = response.get_data(as_text=True)
+    assert 'name="steps-5-slug" value="step-6"' in page and "typed summary" in page
+    data = editor_form_data(page)
+    data["action"] = "remove-step-5"
+    page = clients["editor"].post(edit_url, data=data).get_data(as_text=True)
+    assert 'name="steps-5-slug"' not in page and "typed summary" in page
+
+
+def test_markup_written_by_staff_is_removed_before_it_is_stored(team):
+    app, clients = team
+    start_and_edit(clients["editor"], {"steps-0-en-body": "Hello <script>alert(1)</script> [x](javascript:alert(2))"})
+    with app.app_context():
+        draft = db.session.scalar(select(ContentVersion).where(ContentVersion.state == "draft"))
+        body = publishing.document_of(draft)["steps"][0]["texts"]["en"]["body"]
+    assert "<script>" not in body and "javascript:" not in body and "Hello" in body
+
+
+def test_a_missing_translation_is_flagged_and_the_public_site_falls_back_with_a_note(team):
+    app, clients = team
+    edit_url, response = start_and_edit(clients["editor"], {"steps-0-fr-title": "", "steps-0-fr-body": ""},
+                                        action="submit")
+    assert response.status_code == 302
+    assert "fr" in clients["editor"].get("/staff/content/").get_data(as_text=True).split("content-items")[1]
+    number = int(edit_url.split("/versions/")[1].split("/")[0])
+    page = clients["publisher"].get(ITEM).get_data(as_text=True)
+    clients["publisher"].post(f"{ITEM}/versions/{number}/publish", data={"csrf_token": csrf_token_from(page)})
+    french = app.test_client().get(f"/self-help/{MODULE}/{STEP}", headers={"Accept-Language": "fr"})
+    html = french.get_data(as_text=True)
+    assert 'class="note" lang="fr"' in html and "Thoughts are not actions" in html
+
+
+def test_diff_between_two_versions_shows_what_changed(team):
+    _, clients = team
+    edit_url, _ = start_and_edit(clients["editor"], {"texts-en-title": "A new module title"})
+    number = int(edit_url.split("/versions/")[1].split("/")[0])
+    page = clients["editor"].get(f"{ITEM}/diff?from=1&to={number}").get_data(as_text=True)
+    assert "<ins>" in page and "A new module title" in page and "<del>" in page
+
+
+def test_preview_shows_the_draft_as_the_public_would_see_it(team):
+    _, clients = team
+    edit_url, _ = start_and_edit(clients["editor"], {"steps-0-en-title": "Previewed step title"})
+    number = int(edit_url.split("/versions/")[1].split("/")[0])
+    page = clients["editor"].get(f"{ITEM}/versions/{number}/preview/{STEP}").get_data(as_text=True)
+    assert "Previewed step title" in page and "Preview of version" in page
+    assert f'href="{ITEM}/versions/{number}/preview/where-thoughts-come-from"' in page
+
+
+def test_a_new_page_is_written_reviewed_and_published_at_its_own_address(team):
+    app, clients = team
+    page = clients["editor"].get("/staff/content/").get_data(as_text=True)
+    response = clients["editor"].post("/staff/content/pages", data={
+        "csrf_token": csrf_token_from(page), "slug": "for-families", "title": "For families"})
+    edit_url = response.headers["Location"]
+    data = editor_form_data(clients["editor"].get(edit_url).get_data(as_text=True))
+    data.update({"texts-en-body": "Information for **families**.", "texts-fr-title": "Pour les familles",
+                 "texts-fr-body": "Des informations pour les **familles**.", "action": "submit"})
+    assert clients["editor"].post(edit_url, data=data).status_code == 302
+    page = clients["publisher"].get("/staff/content/page/for-families").get_data(as_text=True)
+    clients["publisher"].post("/staff/content/page/for-families/versions/1/publish",
+                              data={"csrf_token": csrf_token_from(page)})
+    assert "<strong>families</strong>" in app.test_client().get("/pages/for-families").get_data(as_text=True)

@@ -1,0 +1,103 @@
+"""The shipped content: complete in both languages, idempotent to load."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select, text
+
+from content.seeding import SEED_FOLDER, SeedError, check_module_translations, read_seed_files
+from self_help.models import Exercise, Module, ModuleText, Step, StepText
+from service.db import db
+from service.models import metadata
+
+LOCALES = ("en", "fr")
+
+
+def snapshot(app) -> dict[str, list]:
+    with app.app_context(), db.engine.connect() as connection:
+        return {
+            table.name: sorted(map(tuple, connection.execute(text(f'SELECT * FROM "{table.name}"'))), key=repr)
+            for table in metadata.sorted_tables
+        }
+
+
+def test_seed_command_run_twice_leaves_the_same_rows(app, runner):
+    first = runner.invoke(args=["seed"])
+    assert first.exit_code == 0, first.output
+    after_first = snapshot(app)
+    second = runner.invoke(args=["seed"])
+    assert second.exit_code == 0, second.output
+    assert "0 items created" in second.output
+    assert snapshot(app) == after_first
+    assert len(after_first["modules"]) == 6
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_six_modules_each_with_four_steps_and_an_exercise(seeded, locale):
+    with seeded.app_context():
+        session = db.session
+        modules = session.scalars(select(Module)).all()
+        assert len(modules) == 6
+        for module in modules:
+            assert session.scalar(select(func.count()).select_from(ModuleText).where(
+                ModuleText.module_id == module.id, ModuleText.locale == locale)) == 1
+            steps = session.scalars(select(Step).where(Step.module_id == module.id)).all()
+            assert len(steps) >= 4, module.slug
+            assert session.scalar(select(func.count()).select_from(Exercise).where(
+                Exercise.step_id.in_([step.id for step in steps]))) >= 1, module.slug
+            for step in steps:
+                assert session.scalar(select(func.count()).select_from(StepText).where(
+                    StepText.step_id == step.id, StepText.locale == locale)) == 1
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_at_least_five_thousand_words_per_language(locale):
+    words = 0
+    for versions in read_seed_files(SEED_FOLDER / "modules").values():
+        data = versions[locale]
+        parts = [data["title"], data["summary"]]
+        for step in data["steps"]:
+            parts += [step["title"], step["body"]]
+            exercise = step.get("exercise") or {}
+            parts += [exercise.get("prompt", "")] + exercise.get("items", [])
+        # Words are runs of letters, so Markdown symbols do not count.
+        words += len(re.findall(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", " ".join(parts)))
+    assert words >= 5000
+
+
+def test_no_shipped_text_links_to_another_site():
+    for folder in ("modules", "pages"):
+        for path in (SEED_FOLDER / folder).glob("*.toml"):
+            content = path.read_text(encoding="utf-8")
+            assert not re.search(r"https?://|www\.|\]\(//", content), path.name
+
+
+def test_pages_exist_in_both_languages():
+    pages = read_seed_files(SEED_FOLDER / "pages")
+    assert set(pages) >= {"about", "privacy", "confidentiality"}
+    for versions in pages.values():
+        assert set(versions) >= set(LOCALES)
+
+
+def test_a_translation_with_a_different_skeleton_is_refused():
+    english = {"title": "T", "summary": "S", "position": 1,
+               "steps": [{"slug": "a", "title": "A", "body": "x"}, {"slug": "b", "title": "B", "body": "y"}]}
+    french = {"title": "T", "summary": "S", "position": 1, "steps": [{"slug": "a", "title": "A", "body": "x"}]}
+    problems = check_module_translations("demo", {"en": english, "fr": french})
+    assert problems == ["demo.fr: steps or exercises differ from demo.en"]
+
+
+def test_a_broken_seed_file_is_reported_with_its_name(tmp_path):
+    (tmp_path / "broken.en.toml").write_text('slug = "broken"\ntitle = "unterminated\n')
+    with pytest.raises(SeedError) as error:
+        read_seed_files(tmp_path)
+    assert error.value.problems[0].startswith("broken.en.toml:")
+
+
+def test_the_demo_therapist_is_added_once_and_has_free_times(app, runner):
+    assert "added a demo therapist" in runner.invoke(args=["seed", "--demo"]).output
+    assert "there already" in runner.invoke(args=["seed", "--demo"]).output
+    page = app.test_client().get("/booking/?language=en").get_data(as_text=True)
+    assert "Alex (demo)" in page and "/booking/book?therapist=" in page

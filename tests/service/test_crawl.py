@@ -1,0 +1,61 @@
+"""Crawl every page a visitor can reach: every link works, none leaves the site."""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from urllib.parse import urldefrag, urlsplit
+
+import pytest
+
+from tests.service.test_headers import assert_security_headers
+
+LINK = re.compile(r"""(href|src|action)\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
+CSS_URL = re.compile(r"url\(\s*['\"]?([^)'\"]+)")
+
+
+@pytest.mark.parametrize("locale", ["en", "fr"])
+def test_every_reachable_page_answers_and_links_only_to_this_site(seeded, locale):
+    seen = crawl(seeded, seeded.test_client(), "/", locale)
+    assert len(seen) > 40
+
+
+def test_every_staff_page_answers_and_links_only_to_this_site(seeded, make_staff):
+    from tests.conftest import sign_in
+
+    client = seeded.test_client()
+    sign_in(client, make_staff("crawler", roles=("admin", "editor", "publisher", "therapist", "duty")))
+    seen = crawl(seeded, client, "/staff/", "en", prefix="/staff")
+    assert {"/staff/people", "/staff/audit", "/staff/content/", "/staff/duty/", "/staff/appointments/",
+            "/staff/privacy"} <= seen
+
+
+def crawl(app, client, start: str, locale: str, prefix: str = "") -> set[str]:
+    """Follows every link from `start` (within `prefix`); fails on any answer but 200 or
+    302, any page without the security headers, and any address on another host."""
+    quick_exit = app.config["PAUSE"].quick_exit_url
+    seen, queue, external = set(), deque([start]), set()
+    while queue:
+        path = queue.popleft()
+        if path in seen:
+            continue
+        seen.add(path)
+        with client.get(path, headers={"Accept-Language": locale}) as response:
+            assert response.status_code in (200, 302), f"{path} answered {response.status_code}"
+            assert_security_headers(response) if response.mimetype == "text/html" else None
+            body = response.get_data(as_text=True)
+        found = [("url", link) for link in CSS_URL.findall(body)] if path.endswith(".css") else LINK.findall(body)
+        for attribute, link in found:
+            link = urldefrag(link)[0]
+            if not link or link.startswith(("tel:", "data:image/svg")):
+                continue
+            parts = urlsplit(link)
+            if parts.scheme or parts.netloc:
+                if link != quick_exit:
+                    external.add(link)
+                continue
+            if link.startswith("/language/") or attribute.lower() == "action" or not link.startswith(prefix):
+                continue  # a language switch, a form target or outside the crawl: host checked, not fetched
+            queue.append(link)
+    assert external == set()
+    return seen
