@@ -125,16 +125,18 @@ def book(session: Session, therapist_id: int, starts_at: dt.datetime, request: d
          anonymous_key_id: int | None = None, calendar_title: str = "") -> tuple[Booking, str | None]:
     """Books the slot if it is still free; raises SlotTaken otherwise. Returns the booking
     and its booking key (None when the visitor's anonymous key holds it instead)."""
+    # The key is hashed before the therapist is locked: argon2id takes tens of
+    # milliseconds, and everyone booking this therapist would wait on it.
+    plain_key = None if anonymous_key_id else generate_key()
+    key_digest = anonymous_key_digest(normalise_key(plain_key)) if plain_key else None
     profile = _lock_therapist(session, therapist_id)
     if profile is None or not profile.active:
         raise SlotTaken
     slot = next((slot for slot in free_slots_for(session, profile) if slot.starts_at == starts_at), None)
     if slot is None:
         raise SlotTaken
-    plain_key = None if anonymous_key_id else generate_key()
     booking = Booking(
-        therapist_id=profile.id, reference=secrets.token_hex(4).upper(),
-        key_digest=anonymous_key_digest(normalise_key(plain_key)) if plain_key else None,
+        therapist_id=profile.id, reference=secrets.token_hex(4).upper(), key_digest=key_digest,
         anonymous_key_id=anonymous_key_id, status=LIVE, modality=request["modality"], language=request["language"],
         starts_at=slot.starts_at, ends_at=slot.ends_at, session_day=slot.starts_at.date(),
         sealed_note=crypto.seal(request["note"]) if request["note"] else None,

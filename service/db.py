@@ -35,7 +35,7 @@ class Base(DeclarativeBase):
 _write_transaction = contextvars.ContextVar("pause_write_transaction", default=False)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, pool_size: int = 5) -> Engine:
     # hide_parameters: an error message must never quote the values of a statement.
     if url.startswith("sqlite"):
         # isolation_level=None hands transaction control to us (see _begin) because
@@ -44,8 +44,9 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin_sqlite)
         return engine
-    return create_engine(url, hide_parameters=True, pool_pre_ping=True, pool_size=5, max_overflow=10, pool_timeout=5,
-                         connect_args={"connect_timeout": 3})
+    # A request waits for a pooled connection as long as SQLite waits for its lock.
+    return create_engine(url, hide_parameters=True, pool_pre_ping=True, pool_size=pool_size, max_overflow=10,
+                         pool_timeout=15, connect_args={"connect_timeout": 3})
 
 
 def _configure_sqlite(dbapi_connection, _record) -> None:
@@ -64,6 +65,20 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
 
 def _begin_sqlite(connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_transaction.get() else "BEGIN")
+
+
+@contextmanager
+def write_transaction(session: Session) -> Iterator[Session]:
+    """Commits when the block ends, rolls back if it raises; any session, any engine."""
+    if session.in_transaction():
+        # End any read transaction first: on SQLite the write must begin IMMEDIATE.
+        session.commit()
+    token = _write_transaction.set(True)
+    try:
+        with session.begin():
+            yield session
+    finally:
+        _write_transaction.reset(token)
 
 
 class Database:
@@ -90,16 +105,8 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A unit of work that writes; commits when the block ends, rolls back if it raises."""
-        session = self.session
-        if session.in_transaction():
-            # End any read transaction first: on SQLite the write must begin IMMEDIATE.
-            session.commit()
-        token = _write_transaction.set(True)
-        try:
-            with session.begin():
-                yield session
-        finally:
-            _write_transaction.reset(token)
+        with write_transaction(self.session) as session:
+            yield session
 
     def ping(self) -> None:
         with self.engine.connect() as connection:

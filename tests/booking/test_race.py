@@ -12,9 +12,10 @@ import urllib.request
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
 
 from booking.models import Booking
-from service.db import db
+from service.db import db, make_engine, write_transaction
 from tests.booking.conftest import first_free_slot
 from tests.conftest import csrf_token_from
 from tests.e2e.conftest import LiveServer
@@ -87,12 +88,16 @@ def test_overlapping_but_unequal_bookings_cannot_both_be_live(seeded, therapist)
     starts = [slot.starts_at + dt.timedelta(minutes=10 * (index % 5)) for index in range(ATTEMPTS)]
     accepted, refused = [], []
     start_together = threading.Barrier(ATTEMPTS)
+    # A pool as large as the crowd, so no thread waits for a connection: PostgreSQL breaks
+    # the deadlocks that racing exclusion checks make after its deadlock_timeout, and
+    # fifty such waits can outlast the application pool's timeout on a busy machine.
+    engine = make_engine(seeded.config["PAUSE"].database_url, pool_size=ATTEMPTS)
 
     def insert(index: int):
-        with seeded.app_context():
+        with Session(engine) as own_session:
             start_together.wait()
             try:
-                with db.transaction() as session:
+                with write_transaction(own_session) as session:
                     session.add(Booking(
                         therapist_id=therapist.profile_id, reference=f"R{index:04d}", key_digest=None, status="booked",
                         modality="video", language="en", starts_at=starts[index],
@@ -107,6 +112,7 @@ def test_overlapping_but_unequal_bookings_cannot_both_be_live(seeded, therapist)
         thread.start()
     for thread in threads:
         thread.join(120)
+    engine.dispose()
     assert len(accepted) == 1 and len(refused) == ATTEMPTS - 1
     with seeded.app_context():
         assert len(db.session.scalars(select(Booking).where(Booking.status == "booked")).all()) == 1
