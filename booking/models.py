@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DDL, ForeignKey, Index, LargeBinary, String, Text, event, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import DDL, ForeignKey, Index, LargeBinary, String, Text, event, inspect, text, update
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from service.db import Base
 
@@ -33,6 +33,9 @@ class TherapistProfile(Base):
     active: Mapped[bool] = mapped_column(default=True)
     # SHA-256 of the secret in the private calendar feed address; None = no feed.
     calendar_token_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Goes up with every change to what the booking page shows of this therapist (profile,
+    # availability, bookings), so the page can be cached until it does, in every process.
+    schedule_version: Mapped[int] = mapped_column(default=0, server_default="0")
     windows: Mapped[list[AvailabilityWindow]] = relationship(cascade="all, delete-orphan", passive_deletes=True,
                                                               order_by="(AvailabilityWindow.weekday, "
                                                                        "AvailabilityWindow.start)")
@@ -132,3 +135,27 @@ for _statement in SQLITE_NO_OVERLAP:
     event.listen(Booking.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
 for _statement in POSTGRESQL_NO_OVERLAP:
     event.listen(Booking.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
+
+
+# Changes to a booking that move, free or take a time; reminders and erasures do not.
+_BOOKING_FIELDS_THAT_CHANGE_FREE_TIMES = ("therapist_id", "status", "starts_at", "ends_at")
+
+
+def _changes_free_times(session: Session, item: object) -> bool:
+    if isinstance(item, Booking) and item in session.dirty:
+        state = inspect(item)
+        return any(state.attrs[name].history.has_changes() for name in _BOOKING_FIELDS_THAT_CHANGE_FREE_TIMES)
+    return isinstance(item, Booking | AvailabilityWindow | AvailabilityException)
+
+
+@event.listens_for(Session, "after_flush")
+def _bump_schedule_versions(session: Session, _context) -> None:
+    therapist_ids = {item.id for item in session.dirty
+                     if isinstance(item, TherapistProfile) and session.is_modified(item)}
+    therapist_ids |= {item.therapist_id for item in (*session.new, *session.dirty, *session.deleted)
+                      if _changes_free_times(session, item) and item.therapist_id is not None}
+    if therapist_ids:
+        # Core, not the ORM: this runs inside the flush, and the counter is never read back here.
+        profiles = TherapistProfile.__table__
+        session.connection().execute(update(profiles).where(profiles.c.id.in_(therapist_ids))
+                                     .values(schedule_version=profiles.c.schedule_version + 1))

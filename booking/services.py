@@ -76,12 +76,22 @@ def live_bookings(session: Session, therapist_id: int, excluding: int | None = N
     return list(session.scalars(query))
 
 
-def free_slots_for(session: Session, profile: TherapistProfile, excluding_booking: int | None = None) \
-        -> list[slot_rules.Slot]:
+def free_slots_for(session: Session, profile: TherapistProfile, excluding_booking: int | None = None,
+                   as_of: dt.datetime | None = None) -> list[slot_rules.Slot]:
     windows = [slot_rules.WeeklyWindow(window.weekday, window.start, window.end) for window in profile.windows]
     exceptions = [slot_rules.DateException(item.day, item.kind, item.start, item.end) for item in profile.exceptions]
     busy = [(booking.starts_at, booking.ends_at) for booking in live_bookings(session, profile.id, excluding_booking)]
-    return slot_rules.free_slots(profile.time_zone, windows, exceptions, rules_of(profile), busy, clock.now())
+    return slot_rules.free_slots(profile.time_zone, windows, exceptions, rules_of(profile), busy, as_of or clock.now())
+
+
+def schedule_state(session: Session) -> tuple[dt.datetime, tuple[tuple[int, int], ...]]:
+    """What the list of free times depends on, besides the visitor's choices: the end of
+    the current minute (the times shown are those still free then), and each bookable
+    therapist with the version of their schedule. One query."""
+    rows = session.execute(select(TherapistProfile.id, TherapistProfile.schedule_version).join(StaffMember).where(
+        TherapistProfile.active.is_(True), StaffMember.disabled_at.is_(None)).order_by(TherapistProfile.id)).all()
+    minute_ends = clock.now().replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
+    return minute_ends, tuple((row.id, row.schedule_version) for row in rows)
 
 
 def _lock_therapist(session: Session, therapist_id: int) -> TherapistProfile | None:

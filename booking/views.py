@@ -13,6 +13,7 @@ from booking import services
 from booking import slots as slot_rules
 from booking.forms import BookingForm, ManageForm
 from booking.models import MODALITIES, Booking, TherapistProfile
+from content.page_cache import shared_page
 from content.sanitize import render_markdown
 from service.clock import clock
 from service.db import db
@@ -49,26 +50,35 @@ def _choices() -> tuple[str, str]:
             modality if modality in MODALITIES else "")
 
 
-def offers(language: str, modality: str, zone: str, excluding: Booking | None = None) -> list[dict]:
+def offers(language: str, modality: str, zone: str, excluding: Booking | None = None,
+           as_of: dt.datetime | None = None) -> list[dict]:
     """Each matching therapist with their free slots grouped by the visitor's local day."""
     result = []
     for profile in services.therapists(db.session, language, modality or None):
         if excluding is not None and profile.id != excluding.therapist_id:
             continue
-        free = services.free_slots_for(db.session, profile, excluding_booking=excluding.id if excluding else None)
+        free = services.free_slots_for(db.session, profile, excluding_booking=excluding.id if excluding else None,
+                                       as_of=as_of)
         if free:
             result.append({"profile": profile, "days": slot_rules.local_day_slots(free, zone),
                            "introduction": render_markdown(profile.introduction)})
     return result
 
 
+def _free_times_depend_on() -> tuple:
+    return visitor_zone(), services.schedule_state(db.session)
+
+
 @blueprint.get("/")
+@shared_page(varies_with=_free_times_depend_on)
 def choose():
     language, modality = _choices()
     zone = visitor_zone()
-    return render_template("booking/choose.html", offers=offers(language, modality, zone), language=language,
-                           modality=modality, modalities=MODALITIES, zone=zone, zones=ZONES,
-                           slot_format=SLOT_FORMAT)
+    # The times still free at the end of this minute: the page may be shared until then.
+    as_of, _therapists = services.schedule_state(db.session)
+    return render_template("booking/choose.html", offers=offers(language, modality, zone, as_of=as_of),
+                           language=language, modality=modality, modalities=MODALITIES, zone=zone, zones=ZONES,
+                           slot_format=SLOT_FORMAT, book_address=url_for(".book"))
 
 
 def _slot_from_request():

@@ -2,23 +2,34 @@
 
 Every publish (and the seed) changes the set of published versions, so the "generation"
 (the sum and count of their ids, one cheap query) changes, and nothing built from an
-older generation is served again, in any process. Entries are immutable views."""
+older generation is served again, in any process. Entries are immutable views.
+
+The generation itself is asked of the database at most once a second per process: a
+commit in this process that touches a content version forgets it at once, and another
+process sees a publish within that second. That keeps the cached pages free of any
+database round trip while staying exact where it matters: the person who publishes
+sees the new text on their next page."""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from content.models import ContentVersion
 
 T = TypeVar("T")
 MAX_ENTRIES = 4096
+GENERATION_CHECK_SECONDS = 1.0
+MISSING = object()
+
 _entries: OrderedDict[Hashable, object] = OrderedDict()
+_generations: dict[str, tuple[float, tuple[int, int]]] = {}
 _lock = threading.Lock()
 
 
@@ -26,26 +37,66 @@ def clear() -> None:
     """Forget everything (a new app: tests make one per database)."""
     with _lock:
         _entries.clear()
+        _generations.clear()
+
+
+def _database_of(session: Session) -> str:
+    return str(session.get_bind().url)
 
 
 def generation(session: Session) -> tuple[int, int]:
+    database = _database_of(session)
+    known = _generations.get(database)
+    if known is not None and time.monotonic() - known[0] < GENERATION_CHECK_SECONDS:
+        return known[1]
+    checked_at = time.monotonic()
     total, count = session.execute(
         select(func.coalesce(func.sum(ContentVersion.id), 0), func.count(ContentVersion.id))
         .where(ContentVersion.state == "published")
     ).one()
-    return int(total), int(count)
+    value = (int(total), int(count))
+    with _lock:
+        _generations[database] = (checked_at, value)
+    return value
 
 
-def cached(session: Session, key: Hashable, build: Callable[[], T]) -> T:
-    """`build()`'s result for this key in the current generation of published content."""
-    full_key = (str(session.get_bind().url), generation(session), key)
+def lookup(session: Session, key: Hashable) -> tuple[tuple, object]:
+    """The entry for this key in the current generation, or MISSING, with the full key
+    to `store` a freshly built entry under."""
+    full_key = (_database_of(session), generation(session), key)
     with _lock:
         if full_key in _entries:
             _entries.move_to_end(full_key)
-            return _entries[full_key]  # type: ignore[return-value]
-    value = build()
+            return full_key, _entries[full_key]
+    return full_key, MISSING
+
+
+def store(full_key: tuple, value: object) -> None:
     with _lock:
         _entries[full_key] = value
         while len(_entries) > MAX_ENTRIES:
             _entries.popitem(last=False)
-    return value
+
+
+def cached(session: Session, key: Hashable, build: Callable[[], T]) -> T:
+    """`build()`'s result for this key in the current generation of published content."""
+    full_key, value = lookup(session, key)
+    if value is MISSING:
+        value = build()
+        store(full_key, value)
+    return value  # type: ignore[return-value]
+
+
+@event.listens_for(Session, "after_flush")
+def _note_content_writes(session: Session, _context) -> None:
+    if any(isinstance(item, ContentVersion) for item in (*session.new, *session.dirty, *session.deleted)):
+        session.info["content_written"] = True
+
+
+# A note left by a write that was rolled back only costs one early check, later.
+@event.listens_for(Session, "after_commit")
+def _forget_generation_after_content_writes(session: Session) -> None:
+    if session.info.pop("content_written", False):
+        with _lock:
+            _generations.pop(_database_of(session), None)
+
