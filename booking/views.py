@@ -66,7 +66,7 @@ def offers(language: str, modality: str, zone: str, excluding: Booking | None = 
 
 
 def _free_times_depend_on() -> tuple:
-    return visitor_zone(), services.schedule_state(db.session)
+    return visitor_zone(), services.schedule_state(db.engine)
 
 
 @blueprint.get("/")
@@ -75,7 +75,7 @@ def choose():
     language, modality = _choices()
     zone = visitor_zone()
     # The times still free at the end of this minute: the page may be shared until then.
-    as_of, _therapists = services.schedule_state(db.session)
+    as_of, _therapists = services.schedule_state(db.engine)
     return render_template("booking/choose.html", offers=offers(language, modality, zone, as_of=as_of),
                            language=language, modality=modality, modalities=MODALITIES, zone=zone, zones=ZONES,
                            slot_format=SLOT_FORMAT, book_address=url_for(".book"))

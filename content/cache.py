@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import TypeVar
 
 from sqlalchemy import event, func, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from content.models import ContentVersion
@@ -40,30 +42,39 @@ def clear() -> None:
         _generations.clear()
 
 
-def _database_of(session: Session) -> str:
-    return str(session.get_bind().url)
+_database_names: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
 
 
-def generation(session: Session) -> tuple[int, int]:
-    database = _database_of(session)
+def database_of(engine: Engine) -> str:
+    """The database an engine talks to, as part of a cache key (rendering the URL each
+    time cost more than the rest of a cached page)."""
+    name = _database_names.get(engine)
+    if name is None:
+        name = _database_names[engine] = engine.url.render_as_string(hide_password=True)
+    return name
+
+
+def generation(engine: Engine) -> tuple[int, int]:
+    database = database_of(engine)
     known = _generations.get(database)
     if known is not None and time.monotonic() - known[0] < GENERATION_CHECK_SECONDS:
         return known[1]
     checked_at = time.monotonic()
-    total, count = session.execute(
-        select(func.coalesce(func.sum(ContentVersion.id), 0), func.count(ContentVersion.id))
-        .where(ContentVersion.state == "published")
-    ).one()
+    with engine.connect() as connection:
+        total, count = connection.execute(
+            select(func.coalesce(func.sum(ContentVersion.id), 0), func.count(ContentVersion.id))
+            .where(ContentVersion.state == "published")
+        ).one()
     value = (int(total), int(count))
     with _lock:
         _generations[database] = (checked_at, value)
     return value
 
 
-def lookup(session: Session, key: Hashable) -> tuple[tuple, object]:
+def lookup(engine: Engine, key: Hashable) -> tuple[tuple, object]:
     """The entry for this key in the current generation, or MISSING, with the full key
     to `store` a freshly built entry under."""
-    full_key = (_database_of(session), generation(session), key)
+    full_key = (database_of(engine), generation(engine), key)
     with _lock:
         if full_key in _entries:
             _entries.move_to_end(full_key)
@@ -80,7 +91,7 @@ def store(full_key: tuple, value: object) -> None:
 
 def cached(session: Session, key: Hashable, build: Callable[[], T]) -> T:
     """`build()`'s result for this key in the current generation of published content."""
-    full_key, value = lookup(session, key)
+    full_key, value = lookup(session.get_bind(), key)
     if value is MISSING:
         value = build()
         store(full_key, value)
@@ -98,5 +109,5 @@ def _note_content_writes(session: Session, _context) -> None:
 def _forget_generation_after_content_writes(session: Session) -> None:
     if session.info.pop("content_written", False):
         with _lock:
-            _generations.pop(_database_of(session), None)
+            _generations.pop(database_of(session.get_bind()), None)
 

@@ -45,7 +45,7 @@ def shared_page(view: Callable | None = None, *, varies_with: Callable[[], Hasha
             return view(**view_args)
         try:
             key = ("page", request.path, request.query_string, current_locale(), varies_with() if varies_with else None)
-            full_key, body = cache.lookup(db.session, key)
+            full_key, body = cache.lookup(db.engine, key)
         except SQLAlchemyError:
             # The database is down: a page that needs none (the home page) still answers.
             db.session.rollback()
@@ -62,6 +62,8 @@ def shared_page(view: Callable | None = None, *, varies_with: Callable[[], Hasha
             cache.store(full_key, body)
         return _with_own_token(current_app.response_class(body, mimetype="text/html"))
 
+    # Read-only and answered from memory: no rate limit applies (service.security).
+    serve.shares_rendered_page = True
     return serve
 
 

@@ -11,8 +11,9 @@ threads = int(os.environ.get("PAUSE_THREADS", 4))
 timeout = 30
 graceful_timeout = 20
 keepalive = 5
-max_requests = 2000
-max_requests_jitter = 200
+# Recycling guards against slow leaks; every restart drops the page caches, so not often.
+max_requests = 100000
+max_requests_jitter = 10000
 # No access log: nginx and the app both log without client addresses.
 accesslog = None
 errorlog = "-"

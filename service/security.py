@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, abort, request
+from flask import Flask, Response, abort, current_app, request
 from flask_limiter import Limiter
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -34,6 +34,14 @@ limiter = Limiter(
 )
 
 
+@limiter.request_filter
+def _reading_a_shared_page() -> bool:
+    """No limit is declared on the shared public pages; saying so up front spares every
+    read the limiter's search for one, which cost more than the page itself."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return request.method == "GET" and getattr(view, "shares_rendered_page", False)
+
+
 def init_app(app: Flask) -> None:
     settings = app.config["PAUSE"]
     if settings.trusted_proxies:
@@ -61,7 +69,10 @@ def init_app(app: Flask) -> None:
 def refuse_null_characters() -> None:
     """No field of any form or address may hold a NUL character: no visitor types one,
     PostgreSQL cannot store one, and refusing it here keeps every later check simple."""
-    for values in (request.args, request.form):
+    # A GET's body is never read (request.values holds only the query for GET), so it is
+    # not parsed here either.
+    sources = (request.args,) if request.method in ("GET", "HEAD") else (request.args, request.form)
+    for values in sources:
         for value in values.values():
             if "\x00" in value:
                 abort(400)

@@ -117,6 +117,9 @@ def main() -> None:
         for connections in (16, 64):
             ceiling = None
             for name, url, script, extra in targets:
+                # Warm-up, not measured: the first requests of each worker compile
+                # templates and fill the page caches, as on any server after a start.
+                wrk(url, connections, 2, script, extra)
                 numbers = wrk(url, connections, arguments.seconds, script, extra)
                 rate = numbers["requests"] / numbers["seconds"]
                 ceiling = ceiling or rate
