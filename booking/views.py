@@ -66,7 +66,9 @@ def offers(language: str, modality: str, zone: str, excluding: Booking | None = 
 
 
 def _free_times_depend_on() -> tuple:
-    return visitor_zone(), services.schedule_state(db.engine)
+    """The choices as the page uses them (unknown values fall back to defaults), so the
+    query string itself never becomes part of a cache key."""
+    return _choices(), visitor_zone(), services.schedule_state(db.engine)
 
 
 @blueprint.get("/")

@@ -27,18 +27,26 @@ from content.models import ContentVersion
 
 T = TypeVar("T")
 MAX_ENTRIES = 4096
+# Memory is bounded too: a rendered page weighs its length in characters, a view of a
+# module about what its text would. The booking page changes every minute, and the old
+# minutes go first.
+MAX_WEIGHT = 16_000_000
+VIEW_WEIGHT = 8_000
 GENERATION_CHECK_SECONDS = 1.0
 MISSING = object()
 
 _entries: OrderedDict[Hashable, object] = OrderedDict()
+_total_weight = 0
 _generations: dict[str, tuple[float, tuple[int, int]]] = {}
 _lock = threading.Lock()
 
 
 def clear() -> None:
     """Forget everything (a new app: tests make one per database)."""
+    global _total_weight
     with _lock:
         _entries.clear()
+        _total_weight = 0
         _generations.clear()
 
 
@@ -82,11 +90,20 @@ def lookup(engine: Engine, key: Hashable) -> tuple[tuple, object]:
     return full_key, MISSING
 
 
+def _weight(value: object) -> int:
+    return len(value) if isinstance(value, str) else VIEW_WEIGHT
+
+
 def store(full_key: tuple, value: object) -> None:
+    global _total_weight
     with _lock:
+        if full_key in _entries:
+            _total_weight -= _weight(_entries.pop(full_key))
         _entries[full_key] = value
-        while len(_entries) > MAX_ENTRIES:
-            _entries.popitem(last=False)
+        _total_weight += _weight(value)
+        while len(_entries) > MAX_ENTRIES or _total_weight > MAX_WEIGHT:
+            _, dropped = _entries.popitem(last=False)
+            _total_weight -= _weight(dropped)
 
 
 def cached(session: Session, key: Hashable, build: Callable[[], T]) -> T:

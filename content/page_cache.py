@@ -41,10 +41,13 @@ def shared_page(view: Callable | None = None, *, varies_with: Callable[[], Hasha
 
     @functools.wraps(view)
     def serve(**view_args):
-        if not says_nothing_about_visitor():
+        # The key is made of bounded things only: the path of a page that exists, the
+        # language and what `varies_with` normalises. An address with a query the page
+        # does not declare is answered without the cache, so no one can fill it with junk.
+        if not says_nothing_about_visitor() or (request.args and varies_with is None):
             return view(**view_args)
         try:
-            key = ("page", request.path, request.query_string, current_locale(), varies_with() if varies_with else None)
+            key = ("page", request.path, current_locale(), varies_with() if varies_with else None)
             full_key, body = cache.lookup(db.engine, key)
         except SQLAlchemyError:
             # The database is down: a page that needs none (the home page) still answers.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, abort, current_app, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -23,6 +24,17 @@ PERMISSIONS_POLICY = ", ".join(
     )
 )
 HSTS = "max-age=31536000; includeSubDomains"
+
+class VisitorSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session for visitors, with its signing serializer made once
+    per app instead of twice per request (it is stateless, so threads can share it)."""
+
+    def get_signing_serializer(self, app: Flask):
+        serializer = app.extensions.get("pause_session_serializer")
+        if serializer is None:
+            serializer = app.extensions["pause_session_serializer"] = super().get_signing_serializer(app)
+        return serializer
+
 
 csrf = CSRFProtect()
 limiter = Limiter(
@@ -60,6 +72,7 @@ def init_app(app: Flask) -> None:
         RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
         RATELIMIT_ENABLED=True,
     )
+    app.session_interface = VisitorSessionInterface()
     app.before_request(refuse_null_characters)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -77,6 +77,27 @@ def assessment_post(base: str) -> tuple[str, str]:
     return cookie, urllib.parse.urlencode({"csrf_token": token, "answer": "never", "go": "next"})
 
 
+def sign_in_post(base: str) -> tuple[str, str]:
+    """A session cookie and a sign-in form with a wrong password for a made-up account."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(base + "/staff/login").read().decode()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    cookie = "; ".join(f"{item.name}={item.value}" for item in jar)
+    return cookie, urllib.parse.urlencode({"csrf_token": token, "username": "bench-nobody",
+                                           "password": "not the password, long enough"})
+
+
+def argon2id_milliseconds() -> float:
+    sys.path.insert(0, str(ROOT))
+    from service.hashing import anonymous_key_digest
+
+    started = time.perf_counter()
+    for number in range(10):
+        anonymous_key_digest(f"BENCH{number:020d}")
+    return (time.perf_counter() - started) * 100
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/pause_bench")
@@ -128,6 +149,21 @@ def main() -> None:
         print("| target | connections | requests/s | × hello world | p50 ms | p95 ms | p99 ms | errors |")
         print("| --- | --- | --- | --- | --- | --- | --- | --- |")
         print("\n".join(rows))
+
+        # Staff sign-in is slow on purpose: argon2id, at most 4 hashes at once per
+        # process, and throttles (per client, per account) that answer before any hash.
+        cookie, body = sign_in_post(base)
+        numbers = wrk(base + "/staff/login", 16, arguments.seconds, HERE / "signin.lua",
+                      {"BENCH_BODY": body, "BENCH_COOKIE": cookie})
+        hash_ms = argon2id_milliseconds()
+        print()
+        print("| staff sign-in, wrong password, 16 connections | requests/s | hashed (401) | throttled (429) "
+              "| other | p50 ms | p99 ms |")
+        print("| --- | --- | --- | --- | --- | --- | --- |")
+        print(f"| one client, one account | {numbers['requests'] / numbers['seconds']:,.0f} | {numbers['hashed']} "
+              f"| {numbers['throttled']} | {numbers['other']} | {numbers['p50_ms']:.1f} | {numbers['p99_ms']:.1f} |")
+        print(f"\nargon2id (m=19 MiB, t=2, p=1): {hash_ms:.0f} ms a hash; with 4 at once a process computes at "
+              f"most {4000 / hash_ms:,.0f} a second, whatever the load.")
     finally:
         for server in servers:
             server.terminate()

@@ -51,6 +51,19 @@ def test_a_visitor_with_progress_sees_their_own_page_not_the_shared_one(seeded):
                                                   .get_data(as_text=True))
 
 
+def test_addresses_with_made_up_queries_do_not_fill_the_cache(seeded):
+    client = seeded.test_client()
+    client.get("/about")
+    client.get("/booking/?language=en")
+    with seeded.app_context():
+        entries = len(cache._entries)
+    for number in range(20):
+        assert client.get(f"/about?junk={number}").status_code == 200
+        assert client.get(f"/booking/?language=en&junk={number}&modality=x{number}").status_code == 200
+    with seeded.app_context():
+        assert len(cache._entries) == entries
+
+
 def test_a_page_without_forms_makes_no_session(seeded):
     response = seeded.test_client().get("/about")
     assert response.status_code == 200
@@ -85,3 +98,13 @@ def test_a_publish_from_another_process_shows_within_the_check_interval(seeded, 
     other_process.dispose()
     time.sleep(0.3)
     assert "Published elsewhere" in client.get("/about").get_data(as_text=True)
+
+
+def test_the_cache_keeps_within_its_memory_budget(seeded, monkeypatch):
+    monkeypatch.setattr(cache, "MAX_WEIGHT", 30_000)
+    client = seeded.test_client()
+    for path in ("/", "/about", "/privacy", "/confidentiality", "/self-help/", f"/self-help/{MODULE}", STEP):
+        for language in ("en", "fr"):
+            assert client.get(path, headers={"Accept-Language": language}).status_code == 200
+    assert 0 < cache._total_weight <= 30_000
+    assert cache._total_weight == sum(cache._weight(value) for value in cache._entries.values())
