@@ -12,6 +12,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from content import cache
 from self_help import scoring
 from self_help.models import Assessment, AssessmentCount, AssessmentResult
 from service import crypto
@@ -29,9 +30,24 @@ def published(session: Session) -> list[tuple[Assessment, dict]]:
     return [(row, json.loads(row.definition)) for row in rows]
 
 
-def by_slug(session: Session, slug: str) -> tuple[Assessment, dict] | None:
-    row = session.scalar(select(Assessment).where(Assessment.slug == slug))
-    return (row, json.loads(row.definition)) if row else None
+@dataclass(frozen=True)
+class LiveAssessment:
+    """What a visitor's answers are checked against: the published version, shared by
+    every request until the next publish (the definition is never changed in place)."""
+
+    slug: str
+    version: int
+
+
+def by_slug(session: Session, slug: str) -> tuple[LiveAssessment, dict] | None:
+    full_key, found = cache.lookup(session.get_bind(), ("assessment", slug))
+    if found is cache.MISSING:
+        row = session.scalar(select(Assessment).where(Assessment.slug == slug))
+        if row is None:
+            return None  # not remembered: made-up addresses must not fill the cache
+        found = (LiveAssessment(row.slug, row.version), json.loads(row.definition))
+        cache.store(full_key, found)
+    return found  # type: ignore[return-value]
 
 
 def apply_definition(session: Session, document: dict, version: int) -> Assessment:

@@ -1,11 +1,15 @@
-"""HTTP benchmark: wrk against gunicorn with the production configuration on PostgreSQL.
+"""HTTP benchmark: wrk against gunicorn with the production configuration on PostgreSQL
+and Redis.
 
-    .venv/bin/python deploy/bench/web.py [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
+    .venv/bin/python deploy/bench/web.py [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/pause_bench]
+                                         [--redis-url redis://127.0.0.1:6379/15] [--seconds 10]
 
 Measures the home page, a module step, the booking page's slot list, an assessment
 answer (POST), and a bare Flask "hello world" under the same gunicorn configuration as
 the ceiling, at 16 and 64 connections, and prints a Markdown table with requests per
-second, the ratio to hello world, p50/p95/p99 latency and errors. Needs Debian's wrk.
+second, the ratio to hello world, p50/p95/p99 latency and errors. Then staff sign-in
+with a wrong password: how many answers computed an argon2id hash and how many the
+throttle turned away first, and the cost of one hash. Needs Debian's wrk.
 """
 
 from __future__ import annotations
@@ -101,9 +105,15 @@ def argon2id_milliseconds() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/pause_bench")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/15",
+                        help="rate-limit storage, as in production; emptied first")
     parser.add_argument("--seconds", type=int, default=10)
     arguments = parser.parse_args()
+    import redis
+
+    redis.Redis.from_url(arguments.redis_url).flushdb()
     environment = {**os.environ, "PAUSE_ENV": "production", "PAUSE_DATABASE_URL": arguments.database_url,
+                   "PAUSE_REDIS_URL": arguments.redis_url,
                    "PAUSE_SECRET_KEY": "bench-secret-key-0123456789abcdef", "PAUSE_DATA_KEY": Fernet.generate_key().decode(),
                    "PAUSE_SMTP_PORT": "1"}
     prepare_database(arguments.database_url, environment)
