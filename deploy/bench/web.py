@@ -71,23 +71,24 @@ def prepare_database(url: str, environment: dict) -> None:
                    capture_output=True)
 
 
-def assessment_post(base: str) -> tuple[str, str]:
-    """A session cookie and a form body answering question 1 of the wellbeing check."""
+def cookie_and_token(base: str, path: str) -> tuple[str, str]:
+    """A session cookie and the CSRF token of the form on that page, as a browser gets them."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    page = opener.open(base + "/check/wellbeing/1").read().decode()
+    page = opener.open(base + path).read().decode()
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    cookie = "; ".join(f"{item.name}={item.value}" for item in jar)
+    return "; ".join(f"{item.name}={item.value}" for item in jar), token
+
+
+def assessment_post(base: str) -> tuple[str, str]:
+    """A session cookie and a form body answering question 1 of the wellbeing check."""
+    cookie, token = cookie_and_token(base, "/check/wellbeing/1")
     return cookie, urllib.parse.urlencode({"csrf_token": token, "answer": "never", "go": "next"})
 
 
 def sign_in_post(base: str) -> tuple[str, str]:
     """A session cookie and a sign-in form with a wrong password for a made-up account."""
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    page = opener.open(base + "/staff/login").read().decode()
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    cookie = "; ".join(f"{item.name}={item.value}" for item in jar)
+    cookie, token = cookie_and_token(base, "/staff/login")
     return cookie, urllib.parse.urlencode({"csrf_token": token, "username": "bench-nobody",
                                            "password": "not the password, long enough"})
 
