@@ -50,25 +50,46 @@ def _choices() -> tuple[str, str]:
             modality if modality in MODALITIES else "")
 
 
+# Free times are shown a week at a time: six weeks of one therapist's times made a page
+# of 35 KB, and every page must stay under 60 KB however many therapists there are.
+LAST_WEEK = 8
+
+
+def chosen_week() -> int:
+    week = request.args.get("week", 0, type=int)
+    return week if 0 <= week <= LAST_WEEK else 0
+
+
 def offers(language: str, modality: str, zone: str, excluding: Booking | None = None,
-           as_of: dt.datetime | None = None) -> list[dict]:
-    """Each matching therapist with their free slots grouped by the visitor's local day."""
+           as_of: dt.datetime | None = None, week: int = 0) -> dict:
+    """Each matching therapist with their free slots in the chosen week, grouped by the
+    visitor's local day, and whether there are free times before or after it."""
+    today = (as_of or clock.now()).replace(tzinfo=dt.UTC).astimezone(ZoneInfo(zone)).date()
+    first_day = today + dt.timedelta(weeks=week)
+    last_day = first_day + dt.timedelta(days=6)
     result = []
+    later = False
     for profile in services.therapists(db.session, language, modality or None):
         if excluding is not None and profile.id != excluding.therapist_id:
             continue
         free = services.free_slots_for(db.session, profile, excluding_booking=excluding.id if excluding else None,
                                        as_of=as_of)
-        if free:
-            result.append({"profile": profile, "days": slot_rules.local_day_slots(free, zone),
-                           "introduction": render_markdown(profile.introduction)})
-    return result
+        if not free:
+            continue
+        days = slot_rules.local_day_slots(free, zone)
+        this_week = {day: slots for day, slots in days.items() if first_day <= day <= last_day}
+        next_day = next((day for day in days if day > last_day), None)
+        later = later or next_day is not None
+        result.append({"profile": profile, "days": this_week, "introduction": render_markdown(profile.introduction),
+                       "next_week": (next_day - today).days // 7 if next_day and not this_week else None})
+    return {"offers": result, "week": week, "first_day": first_day, "last_day": last_day,
+            "earlier": week > 0, "later": later and week < LAST_WEEK}
 
 
 def _free_times_depend_on() -> tuple:
     """The choices as the page uses them (unknown values fall back to defaults), so the
     query string itself never becomes part of a cache key."""
-    return _choices(), visitor_zone(), services.schedule_state(db.engine)
+    return _choices(), visitor_zone(), chosen_week(), services.schedule_state(db.engine)
 
 
 @blueprint.get("/")
@@ -78,9 +99,11 @@ def choose():
     zone = visitor_zone()
     # The times still free at the end of this minute: the page may be shared until then.
     as_of, _therapists = services.schedule_state(db.engine)
-    return render_template("booking/choose.html", offers=offers(language, modality, zone, as_of=as_of),
+    return render_template("booking/choose.html", **offers(language, modality, zone, as_of=as_of, week=chosen_week()),
                            language=language, modality=modality, modalities=MODALITIES, zone=zone, zones=ZONES,
-                           slot_format=SLOT_FORMAT, book_address=url_for(".book"))
+                           slot_format=SLOT_FORMAT, book_address=url_for(".book"),
+                           week_link=lambda week: url_for(".choose", language=language, modality=modality or None,
+                                                          zone=zone, week=week or None))
 
 
 def _slot_from_request():
@@ -249,8 +272,9 @@ def move():
         flash(_("Your appointment has moved."), "success")
         return redirect(url_for(".manage"))
     return render_template("booking/move.html", booking=booking, zone=zone, zones=ZONES, form=ConfirmForm(),
-                           offers=offers(booking.language, booking.modality, zone, excluding=booking),
-                           slot_format=SLOT_FORMAT)
+                           **offers(booking.language, booking.modality, zone, excluding=booking, week=chosen_week()),
+                           slot_format=SLOT_FORMAT,
+                           week_link=lambda week: url_for(".move", zone=zone, week=week or None))
 
 
 @blueprint.post("/manage/close")

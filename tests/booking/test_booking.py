@@ -101,6 +101,10 @@ def test_cancel_and_move_until_the_cut_off_but_not_after(seeded, therapist):
     open_with_key(client, booking_key(book_through_the_pages(client, therapist, slot.starts_at)))
     page = client.get("/booking/manage/move").get_data(as_text=True)
     later = re.findall(r'name="start" value="(\d{8}T\d{4})"', page)[3]
+    # Other weeks page the same way as on the booking page.
+    next_week = client.get(re.search(r'href="([^"]*week=1[^"]*)" rel="next"', page).group(1).replace("&amp;", "&"))
+    next_starts = re.findall(r'name="start" value="(\d{8})T\d{4}"', next_week.get_data(as_text=True))
+    assert next_starts and all("20261130" <= day <= "20261206" for day in next_starts)
     response = client.post("/booking/manage/move", data={"csrf_token": csrf_token_from(page), "start": later})
     assert response.status_code == 302
     with seeded.app_context():

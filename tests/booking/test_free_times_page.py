@@ -102,3 +102,29 @@ def test_a_disabled_therapist_leaves_the_list(seeded, therapist):
 def services_slots(app, therapist):
     with app.app_context():
         return services.free_slots_for(db.session, db.session.get(TherapistProfile, therapist.profile_id))
+
+
+def test_free_times_come_a_week_at_a_time_and_the_page_stays_light(seeded, therapist, make_staff):
+    # Five more therapists with the same full week: six in all.
+    for number in range(5):
+        account = make_staff(f"therapist{number}", roles=("therapist",))
+        with seeded.app_context(), db.transaction() as session:
+            from service.auth.models import StaffMember
+
+            profile = services.profile_for_staff(session, session.get(StaffMember, account.id))
+            profile.display_name, profile.languages, profile.modalities = f"T{number}", "en", "video"
+            services.set_windows(session, profile, [(weekday, dt.time(9), dt.time(17)) for weekday in range(5)])
+    client = seeded.test_client()
+    first = client.get("/booking/?language=en")
+    assert len(first.data) < 60_000
+    page = first.get_data(as_text=True)
+    starts = set(re.findall(r"start=(\d{8})T\d{4}", page))
+    # Monday 23 November 2026: this week runs to Sunday the 29th.
+    assert starts and all("20261123" <= day <= "20261129" for day in starts)
+    assert "Earlier times" not in page
+    later = re.search(r'href="([^"]*week=1[^"]*)" rel="next"', page).group(1).replace("&amp;", "&")
+    next_page = client.get(later).get_data(as_text=True)
+    assert all("20261130" <= day <= "20261206" for day in re.findall(r"start=(\d{8})T\d{4}", next_page))
+    assert 'rel="prev"' in next_page
+    # A week number out of range is the first week, not an error.
+    assert client.get("/booking/?language=en&week=99").status_code == 200

@@ -80,7 +80,11 @@ def test_availability_is_edited_with_clear_errors(seeded, therapist):
         assert [(w.weekday, w.start, w.end) for w in profile.windows] == [(2, dt.time(14), dt.time(16))]
         assert [(e.day, e.kind) for e in profile.exceptions] == [(dt.date(2026, 11, 25), "off")]
     # Wednesday 25 November is off, so the first free time is the week after.
-    assert "start=20261202T1300" in seeded.test_client().get("/booking/?language=en").get_data(as_text=True)
+    # Nothing is free this week (the only day is off): the page says so and links to the next free times.
+    this_week = seeded.test_client().get("/booking/?language=en").get_data(as_text=True)
+    assert "start=20261202T1300" not in this_week and "No free times this week." in this_week
+    next_link = re.search(r'href="([^"]*week=1[^"]*)">See the next free times', this_week).group(1)
+    assert "start=20261202T1300" in seeded.test_client().get(next_link.replace("&amp;", "&")).get_data(as_text=True)
 
 
 def test_the_private_calendar_feed_is_neutral_and_revocable(seeded, therapist):
