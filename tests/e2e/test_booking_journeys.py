@@ -66,6 +66,8 @@ def test_the_therapist_sees_the_booking_marks_it_attended_and_the_reveal_window_
     browser_sign_in(staff, base, therapist.account)
     staff.goto(base + "/staff/appointments/?view=week")
     staff.locator("ul[id^=day-] a").first.click()
+    # is_visible() does not wait: first let the appointment page arrive (the CI machine is slow).
+    staff.locator("#booking-state").wait_for()
     assert staff.locator("#contact-hidden").is_visible(), "too early: the number stays hidden"
     assert staff.get_by_role("button", name="Show the phone number").count() == 0
 
