@@ -64,9 +64,9 @@ def database_of(engine: Engine) -> str:
 
 def generation(engine: Engine) -> tuple[int, int]:
     database = database_of(engine)
-    known = _generations.get(database)
-    if known is not None and time.monotonic() - known[0] < GENERATION_CHECK_SECONDS:
-        return known[1]
+    known = confirmed_generation(database)
+    if known is not None:
+        return known
     checked_at = time.monotonic()
     with engine.connect() as connection:
         total, count = connection.execute(
@@ -77,6 +77,15 @@ def generation(engine: Engine) -> tuple[int, int]:
     with _lock:
         _generations[database] = (checked_at, value)
     return value
+
+
+def confirmed_generation(database: str) -> tuple[int, int] | None:
+    """The generation this process read from the database within the check interval,
+    or None: never a query, so it can be asked before a request exists."""
+    known = _generations.get(database)
+    if known is not None and time.monotonic() - known[0] < GENERATION_CHECK_SECONDS:
+        return known[1]
+    return None
 
 
 def lookup(engine: Engine, key: Hashable) -> tuple[tuple, object]:

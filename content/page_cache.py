@@ -6,21 +6,31 @@ language choice, and the page they get is the same for all of them. Anyone whose
 holds something of their own (a key, progress, answers under way, a message waiting)
 gets the page rendered for them, as before. Forms on a shared page are rendered with a
 placeholder where the CSRF token goes, and each response gets the visitor's own token;
-a page without forms never makes a session at all."""
+a page without forms never makes a session at all.
+
+`SharedPageServer` answers the commonest request of all, a first visit (no session
+cookie, no query) to a shared page, before Flask builds a request: the page was
+rendered, and its whole response recorded, by the view the first time; the server
+only adds the visitor's own token and session cookie. Anything it is not sure of goes
+to Flask."""
 
 from __future__ import annotations
 
 import functools
 import secrets
-from collections.abc import Callable, Hashable
+import time
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
 
-from flask import current_app, g, request, session
+from flask import Flask, current_app, g, request, session
 from flask_wtf.csrf import generate_csrf
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.exc import SQLAlchemyError
 
 from content import cache
 from service.db import db
-from service.i18n import current_locale
+from service.i18n import current_locale, locale_for_browser
+from service.privacy import log_request_line
 
 # Session fields that say nothing about the visitor: a token, and preferences for the
 # language, the time zone and the region. A page that shows any of them puts it in its key.
@@ -63,7 +73,12 @@ def shared_page(view: Callable | None = None, *, varies_with: Callable[[], Hasha
                 return _with_own_token(response)
             body = response.get_data(as_text=True)
             cache.store(full_key, body)
-        return _with_own_token(current_app.response_class(body, mimetype="text/html"))
+        response = _with_own_token(current_app.response_class(body, mimetype="text/html"))
+        if varies_with is None and not request.args:
+            # What SharedPageServer needs to answer the next first visit here by itself.
+            request.environ[_READY_PAGE_NOTE] = _Rendering(full_key[0], full_key[1], request.url_rule.rule, body,
+                                                           g.get("csrf_token"))
+        return response
 
     # Read-only and answered from memory: no rate limit applies (service.security).
     serve.shares_rendered_page = True
@@ -77,3 +92,126 @@ def _with_own_token(response):
     if _CSRF_PLACEHOLDER in body:
         response.set_data(body.replace(_CSRF_PLACEHOLDER, generate_csrf()))
     return response
+
+
+_READY_PAGE_NOTE = "pause.shared_page"
+# The pages of a site, in each language and scheme: a few hundred at most. The bound only
+# guards against a mistake; the keys are paths that exist, never what a client makes up.
+MAX_READY_PAGES = 2048
+
+
+@dataclass(frozen=True)
+class _Rendering:
+    """What the view knows of a shared page it just answered."""
+
+    database: str
+    generation: tuple[int, int]
+    route: str
+    body: str  # with the CSRF placeholder, if the page has forms
+    token: str | None  # the token this visitor got in place of the placeholder
+
+
+@dataclass(frozen=True)
+class _ReadyPage:
+    """A shared page's whole response, as Flask made it, less the visitor's own parts."""
+
+    database: str
+    generation: tuple[int, int]
+    route: str
+    status: str
+    headers: tuple[tuple[str, str], ...]  # without Content-Length and Set-Cookie
+    body_parts: tuple[bytes, ...]  # the body, split where each visitor's token goes
+    cookie_attributes: str  # "; HttpOnly; Path=/; ...", as Flask wrote them
+
+
+class SharedPageServer:
+    """WSGI middleware in front of Flask (behind ProxyFix, so the scheme is the visitor's).
+
+    A GET with no query and no session cookie is a first visit: it is answered from a
+    `_ReadyPage` when there is one for the address, scheme and language, and the content
+    generation it was made from is the one this process confirmed within the last second.
+    Otherwise Flask answers, and if its view said the page is shared (and the response is
+    one this server can reproduce exactly), the response is recorded for the next visit.
+
+    The token and cookie made here are Flask-WTF's and Flask's own formats, made with the
+    app's own serializers; a page is only recorded after the token and cookie Flask made
+    for it were read back with them, so a change in either library disables this server
+    rather than break a form."""
+
+    def __init__(self, app: Flask, wsgi_app: Callable) -> None:
+        settings = app.config["PAUSE"]
+        self.wsgi_app = wsgi_app
+        self.locales, self.default_locale = settings.locales, settings.default_locale
+        self.cookie_name = app.config["SESSION_COOKIE_NAME"]
+        self.session_serializer = app.session_interface.get_signing_serializer(app)
+        self.csrf_serializer = URLSafeTimedSerializer(
+            app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key, salt="wtf-csrf-token")
+        self.csrf_field = app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+        self.pages: dict[tuple[str, str, str, str], _ReadyPage] = {}
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if (environ["REQUEST_METHOD"] != "GET" or environ.get("QUERY_STRING")
+                or self.cookie_name in environ.get("HTTP_COOKIE", "")):
+            return self.wsgi_app(environ, start_response)
+        started = time.perf_counter()
+        key = (environ["wsgi.url_scheme"], environ.get("SCRIPT_NAME", ""), environ.get("PATH_INFO", ""),
+               locale_for_browser(environ.get("HTTP_ACCEPT_LANGUAGE"), self.locales, self.default_locale))
+        ready = self.pages.get(key)
+        if ready is not None and cache.confirmed_generation(ready.database) == ready.generation:
+            return self._answer(ready, start_response, started)
+
+        answered: list[tuple[str, list[tuple[str, str]]]] = []
+
+        def note_answer(status: str, headers: list[tuple[str, str]], exc_info=None):
+            answered.append((status, headers))
+            return start_response(status, headers, exc_info)
+
+        body = self.wsgi_app(environ, note_answer)
+        rendering = environ.get(_READY_PAGE_NOTE)
+        if rendering is not None and answered:
+            ready = self._ready_page(rendering, *answered[-1])
+            if ready is not None and (key in self.pages or len(self.pages) < MAX_READY_PAGES):
+                self.pages[key] = ready
+        return body
+
+    def _ready_page(self, rendering: _Rendering, status: str, headers: list[tuple[str, str]]) -> _ReadyPage | None:
+        """The response Flask just sent, as a `_ReadyPage`, or None if it is not one this
+        server can send again exactly (another status, a cookie it does not understand)."""
+        if not status.startswith("200 "):
+            return None
+        cookies = [value for name, value in headers if name.lower() == "set-cookie"]
+        kept = tuple((name, value) for name, value in headers if name.lower() not in ("set-cookie", "content-length"))
+        pieces = rendering.body.split(_CSRF_PLACEHOLDER)
+        cookie_attributes = ""
+        if len(pieces) > 1 or cookies:
+            # A page with forms: Flask made a session holding the raw token and nothing
+            # else, and the page got that token signed. Both must read back here.
+            if len(cookies) != 1 or rendering.token is None:
+                return None
+            name_value, _, attributes = cookies[0].partition(";")
+            name, _, value = name_value.partition("=")
+            try:
+                stored = self.session_serializer.loads(value)
+                raw_token = self.csrf_serializer.loads(rendering.token)
+            except BadSignature:
+                return None
+            if name != self.cookie_name or stored != {self.csrf_field: raw_token}:
+                return None
+            cookie_attributes = ";" + attributes
+        return _ReadyPage(rendering.database, rendering.generation, rendering.route, status, kept,
+                          tuple(piece.encode() for piece in pieces), cookie_attributes)
+
+    def _answer(self, ready: _ReadyPage, start_response: Callable, started: float) -> Iterable[bytes]:
+        headers = list(ready.headers)
+        if len(ready.body_parts) > 1:
+            # A raw token like the 40 hex digits Flask-WTF's generate_csrf makes.
+            raw_token = secrets.token_hex(20)
+            body = self.csrf_serializer.dumps(raw_token).encode().join(ready.body_parts)
+            cookie = self.session_serializer.dumps({self.csrf_field: raw_token})
+            headers.append(("Set-Cookie", f"{self.cookie_name}={cookie}{ready.cookie_attributes}"))
+        else:
+            body = ready.body_parts[0]
+        headers.append(("Content-Length", str(len(body))))
+        start_response(ready.status, headers)
+        log_request_line("GET", ready.route, 200, (time.perf_counter() - started) * 1000)
+        return [body]

@@ -26,13 +26,14 @@ def create_app(config: configuration.Settings | dict | None = None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     configure_logger(app)
+    register_middleware(app)
     return app
 
 
 def register_extensions(app: Flask) -> None:
     from booking.services import forget_schedules
     from content import cache as content_cache
-    from service import crypto, i18n, routing, security, templating
+    from service import assets, crypto, i18n, routing, security, templating
     from service.db import db
 
     routing.init_app(app)
@@ -43,6 +44,7 @@ def register_extensions(app: Flask) -> None:
     security.init_app(app)
     i18n.init_app(app)
     templating.init_app(app)
+    assets.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -82,3 +84,9 @@ def configure_logger(app: Flask) -> None:
     from service import privacy
 
     privacy.configure_logging(app)
+
+
+def register_middleware(app: Flask) -> None:
+    from service import security
+
+    security.wrap_wsgi_app(app)

@@ -3,8 +3,12 @@ the session only (never in a long-lived cookie of its own)."""
 
 from __future__ import annotations
 
+import functools
+
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import Babel, get_locale
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 babel = Babel()
 
@@ -18,7 +22,16 @@ def select_locale() -> str:
     chosen = session.get("locale")
     if chosen in settings.locales:
         return chosen
-    return request.accept_languages.best_match(settings.locales) or settings.default_locale
+    return locale_for_browser(request.headers.get("Accept-Language"), settings.locales, settings.default_locale)
+
+
+# Browsers send a handful of distinct headers; the cache keeps parsing off the hot path
+# and its bound keeps made-up headers from growing it.
+@functools.lru_cache(maxsize=512)
+def locale_for_browser(accept_language: str | None, locales: tuple[str, ...], default: str) -> str:
+    """The language a visitor with no choice in their session reads in: the best match
+    for their browser's Accept-Language among ours, else the default."""
+    return parse_accept_header(accept_language, LanguageAccept).best_match(locales) or default
 
 
 def current_locale() -> str:

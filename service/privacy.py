@@ -33,6 +33,8 @@ class RedactingFilter(logging.Filter):
     """Rewrites every record so no client address can be written out."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "pause_request_line", False):
+            return True  # made only of a known method, a route pattern and numbers
         message = record.getMessage()
         cleaned = redact(message)
         if cleaned != message:
@@ -75,6 +77,10 @@ def configure_logging(app: Flask) -> None:
     app.after_request(_log_request)
 
 
+_KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_REQUEST_LINE = {"pause_request_line": True}
+
+
 def _start_timer() -> None:
     g.pause_request_started = time.perf_counter()
 
@@ -85,10 +91,19 @@ def _log_request(response):
     # The route pattern, never the path: paths of static files or 404s are not personal,
     # but a pattern is enough and cannot carry anything a visitor typed.
     route = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
-    logging.getLogger(REQUEST_LOGGER).info(
-        "%s %s %s %.1fms", request.method, route, response.status_code, duration_ms
-    )
+    log_request_line(request.method, route, response.status_code, duration_ms)
     return response
+
+
+_request_logger = logging.getLogger(REQUEST_LOGGER)
+
+
+def log_request_line(method: str, route: str, status: int, duration_ms: float) -> None:
+    """The one line a request leaves: method, route pattern, status and duration."""
+    # A method name is the one thing here a client chooses; an unknown one is not repeated,
+    # so the line needs no search for addresses (which cost a third of writing it).
+    method = method if method in _KNOWN_METHODS else "OTHER"
+    _request_logger.info("%s %s %s %.1fms", method, route, status, duration_ms, extra=_REQUEST_LINE)
 
 
 def client_fingerprint() -> str:

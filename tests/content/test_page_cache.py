@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import time
 
+from flask import request, request_started
 from sqlalchemy import create_engine, select, update
 
 from content import cache
@@ -108,3 +109,105 @@ def test_the_cache_keeps_within_its_memory_budget(seeded, monkeypatch):
             assert client.get(path, headers={"Accept-Language": language}).status_code == 200
     assert 0 < cache._total_weight <= 30_000
     assert cache._total_weight == sum(cache._weight(value) for value in cache._entries.values())
+
+
+# SharedPageServer: a first visit to a shared page is answered before Flask builds a request.
+
+def count_flask_requests(app) -> list[str]:
+    """The paths of the requests Flask itself handles from now on."""
+    seen: list[str] = []
+
+    def note(sender, **_extra) -> None:
+        seen.append(request.path)
+
+    request_started.connect(note, app, weak=False)
+    return seen
+
+
+def cookie_value(response) -> str:
+    return response.headers["Set-Cookie"].split(";", 1)[0]
+
+
+def test_a_second_first_visit_is_answered_from_memory_exactly_as_flask_answered_the_first(seeded):
+    through_flask = count_flask_requests(seeded)
+    first = seeded.test_client().get(STEP)
+    second = seeded.test_client().get(STEP)
+    assert through_flask == [STEP]
+    assert first.status_code == second.status_code == 200
+    assert without_token(first.get_data(as_text=True)) == without_token(second.get_data(as_text=True))
+    assert csrf_token_from(first.get_data(as_text=True)) != csrf_token_from(second.get_data(as_text=True))
+    assert cookie_value(first) != cookie_value(second)
+
+    def comparable(response):
+        headers = dict(response.headers)
+        headers["Set-Cookie"] = headers["Set-Cookie"].split(";", 1)[1]  # attributes, not the value
+        headers["Content-Length"] = str(len(without_token(response.get_data(as_text=True))))
+        return headers
+
+    assert comparable(first) == comparable(second)
+    assert "Content-Security-Policy" in second.headers and second.headers["Cache-Control"] == "no-store"
+
+
+def test_the_token_and_session_made_before_flask_work_for_that_visitor_only(seeded):
+    seeded.test_client().get(STEP)  # Flask renders and records the page
+    through_flask = count_flask_requests(seeded)
+    visitor, other = seeded.test_client(), seeded.test_client()
+    page = visitor.get(STEP).get_data(as_text=True)
+    other.get(STEP)
+    assert through_flask == []
+    assert other.post(f"{STEP}/done", data={"csrf_token": csrf_token_from(page)}).status_code == 400
+    assert visitor.post(f"{STEP}/done", data={"csrf_token": csrf_token_from(page)}).status_code == 302
+    assert through_flask == [f"{STEP}/done", f"{STEP}/done"]
+
+
+def test_each_language_and_scheme_is_answered_from_memory_as_flask_would(seeded):
+    headers = ["fr-BE,fr;q=0.9,en;q=0.5", "de-DE,de;q=0.9", "", "nl,fr;q=0.5,en;q=0.4", "*", "FR"]
+    flask_made = {}
+    for value in headers:
+        for scheme in ("http", "https"):
+            response = seeded.test_client().get("/about", headers={"Accept-Language": value},
+                                                base_url=f"{scheme}://localhost")
+            flask_made[value, scheme] = response.get_data(as_text=True), response.headers.get(
+                "Strict-Transport-Security")
+    through_flask = count_flask_requests(seeded)
+    for (value, scheme), (page, hsts) in flask_made.items():
+        response = seeded.test_client().get("/about", headers={"Accept-Language": value},
+                                            base_url=f"{scheme}://localhost")
+        assert (response.get_data(as_text=True), response.headers.get("Strict-Transport-Security")) == (page, hsts)
+        assert (hsts is not None) == (scheme == "https")
+    assert through_flask == []
+    assert 'lang="fr"' in flask_made["FR", "http"][0] and 'lang="en"' in flask_made["de-DE,de;q=0.9", "http"][0]
+
+
+def test_visitors_with_a_session_a_query_or_a_post_always_reach_flask(seeded):
+    seeded.test_client().get(STEP)
+    through_flask = count_flask_requests(seeded)
+    returning = seeded.test_client()
+    page = returning.get(STEP).get_data(as_text=True)  # from memory; it sets the session cookie
+    returning.get(STEP)
+    seeded.test_client().get(f"{STEP}?utm=1")
+    returning.post(f"{STEP}/done", data={"csrf_token": csrf_token_from(page)})
+    assert through_flask == [STEP, STEP, f"{STEP}/done"]
+
+
+def test_a_change_to_published_content_in_this_process_is_seen_by_the_next_first_visit(seeded):
+    seeded.test_client().get("/about")
+    assert "Rewritten about page" not in seeded.test_client().get("/about").get_data(as_text=True)
+    # The rows a publish writes, through this process's own session, as the staff pages do.
+    with seeded.app_context(), db.transaction() as session:
+        page_id = session.scalar(select(Page.id).where(Page.slug == "about"))
+        session.scalar(select(PageText).where(PageText.page_id == page_id, PageText.locale == "en")).title = (
+            "Rewritten about page")
+        session.scalar(select(ContentVersion).where(ContentVersion.kind == "page", ContentVersion.slug == "about",
+                                                    ContentVersion.state == "published")).state = "superseded"
+    assert "Rewritten about page" in seeded.test_client().get("/about").get_data(as_text=True)
+
+
+def test_the_ready_pages_are_bounded_by_the_pages_that_exist(seeded):
+    client_paths = [f"/self-help/{MODULE}/no-such-step-{number}" for number in range(30)]
+    for path in client_paths:
+        assert seeded.test_client().get(path).status_code == 404
+    server = seeded.extensions["pause_shared_pages"]
+    assert server.pages == {}
+    seeded.test_client().get("/")
+    assert [key[2] for key in server.pages] == ["/"]

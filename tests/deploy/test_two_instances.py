@@ -1,7 +1,9 @@
 """Scale-out, as deployed: two gunicorn instances with the production configuration, one
 PostgreSQL, one Redis, behind a real nginx with the shipped site file over HTTPS
 (self-signed for the test). Sessions, staff sessions and rate limits hold across the
-instances, and a booking race through nginx still ends with one booking."""
+instances, a booking race through nginx still ends with one booking, and a scheduler on
+each server still runs each job once. nginx serves the static files and its own error
+pages, with the same headers as the app's pages."""
 
 from __future__ import annotations
 
@@ -132,7 +134,7 @@ def deployment(tmp_path):
             wait_for(port)
         yield {"base": f"https://localhost:{https_port}", "http": f"http://127.0.0.1:{http_port}",
                "logs": [tmp_path / f"instance-{port}.log" for port in ports], "database_url": database_url,
-               "environment": environment, "access_log": tmp_path / "pause.access.log"}
+               "environment": environment, "access_log": tmp_path / "pause.access.log", "instances": processes}
     finally:
         nginx.terminate()
         for process in processes:
@@ -236,3 +238,47 @@ def test_a_booking_race_through_nginx_ends_with_one_booking(deployment):
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM bookings WHERE status = 'booked'")).scalar() == 1
     engine.dispose()
+
+
+def test_schedulers_on_both_servers_run_each_job_once(deployment):
+    """Each server of the deployment runs pause-scheduler; the database decides who runs."""
+    command = [sys.executable, "-m", "flask", "--app", "service", "scheduler", "--ticks", "1"]
+    schedulers = [subprocess.Popen(command, cwd=ROOT, env=deployment["environment"], stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT) for _ in range(2)]
+    outputs = [scheduler.communicate(timeout=120)[0].decode() for scheduler in schedulers]
+    assert [scheduler.returncode for scheduler in schedulers] == [0, 0], outputs
+    from service.jobs import JOBS
+
+    engine = create_engine(deployment["database_url"])
+    with engine.connect() as connection:
+        runs = dict(connection.execute(text("SELECT name, run_count FROM job_locks")).all())
+    engine.dispose()
+    assert runs == {name: 1 for name in JOBS}
+
+
+def test_nginx_serves_hashed_static_files_for_a_year_and_its_own_error_pages(deployment):
+    browser = Browser(deployment["base"])
+    page = browser.open("/")[2]
+    style = re.search(r'href="(/static/css/pause\.[0-9a-f]{12}\.css)"', page).group(1)
+    before = [requests_served(log) for log in deployment["logs"]]
+    status, headers, body = browser.open(style)
+    assert status == 200 and "--" in body  # the style sheet itself
+    assert headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert browser.open("/static/css/pause.css")[0] == 404
+    assert [requests_served(log) for log in deployment["logs"]] == before, "nginx, not the app, served them"
+
+    # Larger than nginx accepts: its own page, in both languages, with the headers.
+    token = csrf_token_from(browser.open("/key/")[2])
+    status, headers, body = browser.open("/key/open", {"csrf_token": token, "key": "x" * 100_000})
+    assert status == 413 and "too much to send" in body and "trop à envoyer" in body
+    assert headers["Referrer-Policy"] == "no-referrer" and headers["X-Frame-Options"] == "DENY"
+
+    # Both app servers gone: nginx says so, in both languages, and gives the emergency number.
+    for instance in deployment["instances"]:
+        instance.terminate()
+        instance.wait(timeout=30)
+    status, headers, body = browser.open("/self-help/")
+    assert status == 502 and "unavailable for a moment" in body and "indisponible" in body and "112" in body
+    assert headers["Content-Security-Policy"].startswith("default-src 'none'")

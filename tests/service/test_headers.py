@@ -66,11 +66,24 @@ def test_error_pages_carry_the_headers_too(seeded):
     assert_security_headers(response)
 
 
-def test_static_files_may_be_cached_but_keep_the_policy(seeded):
-    with seeded.test_client().get("/static/css/pause.css") as response:
-        assert response.status_code == 200
+def test_static_files_have_content_hashed_names_kept_a_year_and_keep_the_policy(seeded):
+    import hashlib
+    import re
+    from pathlib import Path
+
+    client = seeded.test_client()
+    page = client.get("/").get_data(as_text=True)
+    address = re.search(r'href="(/static/css/pause\.([0-9a-f]{12})\.css)"', page)
+    assert address, "the style sheet is linked under a content-hashed name"
+    on_disk = (Path(seeded.static_folder) / "css" / "pause.css").read_bytes()
+    assert address[2] == hashlib.sha256(on_disk).hexdigest()[:12]
+    with client.get(address[1]) as response:
+        assert response.status_code == 200 and response.data == on_disk
         assert response.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
-        assert response.headers.get("Cache-Control") != "no-store"
+        assert response.cache_control.max_age == 365 * 24 * 3600 and response.cache_control.immutable
+    # Any other name, the plain one included, is not found: nothing is cached under a wrong name.
+    for wrong in ("/static/css/pause.css", "/static/css/pause.000000000000.css", "/static/css/../css/pause.css"):
+        assert client.get(wrong).status_code == 404, wrong
 
 
 def test_every_form_needs_its_csrf_token(seeded):

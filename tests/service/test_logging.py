@@ -41,6 +41,13 @@ def test_a_full_browsing_run_logs_method_route_status_and_duration_only(seeded, 
             assert secret not in output, secret
 
 
+def test_a_method_the_client_made_up_is_not_repeated_in_the_request_line(seeded, captured_logs):
+    # Request lines skip the search for addresses, so nothing a client chooses may reach them.
+    seeded.test_client().open("/", method="203.0.113.77")
+    output = "\n".join(captured_logs)
+    assert "OTHER <unmatched> 405" in output and ADDRESS not in output
+
+
 def test_the_redaction_filter_removes_addresses_a_library_might_log():
     assert redact("connection from 198.51.100.4 and 2001:db8:0:0:1::2 refused") == (
         "connection from [address] and [address] refused")
