@@ -18,7 +18,7 @@ from content.sanitize import render_markdown
 from service.clock import clock
 from service.db import db
 from service.i18n import current_locale
-from service.security import limiter
+from service.security import rate_limit
 from service.visitor.current import current_key_id
 from service.visitor.forms import ConfirmForm
 from service.visitor.services import MalformedKey
@@ -119,7 +119,7 @@ def _slot_from_request():
 
 
 @blueprint.route("/book", methods=["GET", "POST"])
-@limiter.limit("10 per hour", methods=["POST"])
+@rate_limit("10 per hour", methods=["POST"])
 def book():
     profile, starts_at = _slot_from_request()
     language, modality = _choices()
@@ -202,7 +202,7 @@ def manage():
 
 
 @blueprint.post("/manage")
-@limiter.limit("10 per minute;60 per hour", methods=["POST"])  # before any hash is computed
+@rate_limit("10 per minute;60 per hour", methods=["POST"])  # before any hash is computed
 def open_booking():
     form = ManageForm()
     if not form.validate_on_submit():

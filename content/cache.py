@@ -99,6 +99,12 @@ def lookup(engine: Engine, key: Hashable) -> tuple[tuple, object]:
     return full_key, MISSING
 
 
+def get(full_key: tuple) -> object:
+    """The entry stored under a full key from `lookup`, or MISSING."""
+    with _lock:
+        return _entries.get(full_key, MISSING)
+
+
 def _weight(value: object) -> int:
     return len(value) if isinstance(value, str) else VIEW_WEIGHT
 

@@ -16,21 +16,25 @@ to Flask."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import secrets
+import threading
 import time
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 
 from flask import Flask, current_app, g, request, session
 from flask_wtf.csrf import generate_csrf
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, Serializer, URLSafeTimedSerializer
+from itsdangerous.encoding import base64_encode
 from sqlalchemy.exc import SQLAlchemyError
 
 from content import cache
 from service.db import db
 from service.i18n import current_locale, locale_for_browser
 from service.privacy import log_request_line
+from service.security import SignerOnceSerializer
 
 # Session fields that say nothing about the visitor: a token, and preferences for the
 # language, the time zone and the region. A page that shows any of them puts it in its key.
@@ -64,15 +68,19 @@ def shared_page(view: Callable | None = None, *, varies_with: Callable[[], Hasha
             db.session.rollback()
             return view(**view_args)
         if body is cache.MISSING:
-            g.csrf_token = _CSRF_PLACEHOLDER
-            try:
-                response = current_app.make_response(view(**view_args))
-            finally:
-                g.pop("csrf_token", None)
-            if response.status_code != 200 or response.mimetype != "text/html" or response.is_streamed:
-                return _with_own_token(response)
-            body = response.get_data(as_text=True)
-            cache.store(full_key, body)
+            with _one_rendering_at_a_time(full_key):
+                # Whoever waited here finds the page the first thread just rendered.
+                body = cache.get(full_key)
+                if body is cache.MISSING:
+                    g.csrf_token = _CSRF_PLACEHOLDER
+                    try:
+                        response = current_app.make_response(view(**view_args))
+                    finally:
+                        g.pop("csrf_token", None)
+                    if response.status_code != 200 or response.mimetype != "text/html" or response.is_streamed:
+                        return _with_own_token(response)
+                    body = response.get_data(as_text=True)
+                    cache.store(full_key, body)
         response = _with_own_token(current_app.response_class(body, mimetype="text/html"))
         if varies_with is None and not request.args:
             # What SharedPageServer needs to answer the next first visit here by itself.
@@ -80,9 +88,27 @@ def shared_page(view: Callable | None = None, *, varies_with: Callable[[], Hasha
                                                            g.get("csrf_token"))
         return response
 
-    # Read-only and answered from memory: no rate limit applies (service.security).
-    serve.shares_rendered_page = True
     return serve
+
+
+_rendering: dict[tuple, threading.Lock] = {}
+_rendering_guard = threading.Lock()
+
+
+@contextlib.contextmanager
+def _one_rendering_at_a_time(full_key: tuple) -> Iterator[None]:
+    """When a page falls out of date (a publish, or a new minute for the free times), the
+    threads asking for it at that moment wait for one of them to render it instead of all
+    rendering it at once, which made every one of them late."""
+    with _rendering_guard:
+        lock = _rendering.setdefault(full_key, threading.Lock())
+    try:
+        with lock:
+            yield
+    finally:
+        with _rendering_guard:
+            if not lock.locked():
+                _rendering.pop(full_key, None)
 
 
 def _with_own_token(response):
@@ -124,6 +150,23 @@ class _ReadyPage:
     cookie_attributes: str  # "; HttpOnly; Path=/; ...", as Flask wrote them
 
 
+class _QuickSerializer(SignerOnceSerializer):
+    """Signs exactly what the serializer it is made `like` signs, in its format, with its
+    keys: with one signer, and a payload of a few dozen random characters is not run
+    through zlib on the chance that it shrinks (uncompressed is a valid form too)."""
+
+    @classmethod
+    def like(cls, model: URLSafeTimedSerializer) -> URLSafeTimedSerializer:
+        quick = cls(model.secret_keys, salt=model.salt, serializer=model.serializer,
+                    signer_kwargs=model.signer_kwargs)
+        # What it makes must read back with the model, or the model signs instead.
+        sample = secrets.token_hex(20)
+        return quick if model.loads(quick.dumps(sample)) == sample else model
+
+    def dump_payload(self, obj) -> bytes:
+        return base64_encode(Serializer.dump_payload(self, obj))
+
+
 class SharedPageServer:
     """WSGI middleware in front of Flask (behind ProxyFix, so the scheme is the visitor's).
 
@@ -146,6 +189,8 @@ class SharedPageServer:
         self.session_serializer = app.session_interface.get_signing_serializer(app)
         self.csrf_serializer = URLSafeTimedSerializer(
             app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key, salt="wtf-csrf-token")
+        self.make_cookie = _QuickSerializer.like(self.session_serializer).dumps
+        self.make_token = _QuickSerializer.like(self.csrf_serializer).dumps
         self.csrf_field = app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
         self.pages: dict[tuple[str, str, str, str], _ReadyPage] = {}
 
@@ -206,8 +251,8 @@ class SharedPageServer:
         if len(ready.body_parts) > 1:
             # A raw token like the 40 hex digits Flask-WTF's generate_csrf makes.
             raw_token = secrets.token_hex(20)
-            body = self.csrf_serializer.dumps(raw_token).encode().join(ready.body_parts)
-            cookie = self.session_serializer.dumps({self.csrf_field: raw_token})
+            body = self.make_token(raw_token).encode().join(ready.body_parts)
+            cookie = self.make_cookie({self.csrf_field: raw_token})
             headers.append(("Set-Cookie", f"{self.cookie_name}={cookie}{ready.cookie_attributes}"))
         else:
             body = ready.body_parts[0]

@@ -71,8 +71,8 @@ def question(slug: str, number: int):
     state = _progress(row, definition)
     error = None
     if request.method == "POST":
-        if not ConfirmForm().validate_on_submit():
-            abort(400)
+        # CSRFProtect has checked this post's token already (service.security); the form
+        # holds nothing else, so it is not built and checked a second time.
         chosen = request.form.get("answer", "")
         option = scoring.option_of(definition, current["id"], chosen)
         if option is not None:

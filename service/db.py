@@ -9,6 +9,7 @@ locked" when one upgrades a read lock.
 from __future__ import annotations
 
 import contextvars
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -35,6 +36,30 @@ class Base(DeclarativeBase):
 _write_transaction = contextvars.ContextVar("pause_write_transaction", default=False)
 
 
+# After the database could not be reached, how long new connections fail at once.
+RECONNECT_PAUSE_SECONDS = 1.0
+
+
+class ConnectBreaker:
+    """When the database is away, one request finds out (refused at once, or after the
+    connect timeout if it hangs) and for the next second every other request is told at
+    once: each page answers its 503 immediately instead of every thread waiting out the
+    timeout in turn while visitors queue behind them. The first connection tried after
+    that second is a real attempt, so the portal comes back by itself."""
+
+    def __init__(self) -> None:
+        self.refusing_until = 0.0
+
+    def connect(self, dialect, _connection_record, cargs, cparams):
+        if time.monotonic() < self.refusing_until:
+            raise dialect.loaded_dbapi.OperationalError("the database could not be reached a moment ago")
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except dialect.loaded_dbapi.OperationalError:
+            self.refusing_until = time.monotonic() + RECONNECT_PAUSE_SECONDS
+            raise
+
+
 def make_engine(url: str, pool_size: int = 5) -> Engine:
     # hide_parameters: an error message must never quote the values of a statement.
     if url.startswith("sqlite"):
@@ -43,10 +68,13 @@ def make_engine(url: str, pool_size: int = 5) -> Engine:
         engine = create_engine(url, hide_parameters=True, connect_args={"isolation_level": None, "timeout": 15})
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin_sqlite)
-        return engine
-    # A request waits for a pooled connection as long as SQLite waits for its lock.
-    return create_engine(url, hide_parameters=True, pool_pre_ping=True, pool_size=pool_size, max_overflow=10,
-                         pool_timeout=15, connect_args={"connect_timeout": 3})
+    else:
+        # A request waits for a pooled connection as long as SQLite waits for its lock;
+        # a connection attempt 2 seconds, the least libpq allows.
+        engine = create_engine(url, hide_parameters=True, pool_pre_ping=True, pool_size=pool_size, max_overflow=10,
+                               pool_timeout=15, connect_args={"connect_timeout": 2})
+    event.listen(engine, "do_connect", ConnectBreaker().connect)
+    return engine
 
 
 def _configure_sqlite(dbapi_connection, _record) -> None:

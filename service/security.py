@@ -6,6 +6,7 @@ from flask import Flask, Response, abort, current_app, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter
 from flask_wtf.csrf import CSRFProtect
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service.privacy import client_fingerprint
@@ -25,14 +26,43 @@ PERMISSIONS_POLICY = ", ".join(
 )
 HSTS = "max-age=31536000; includeSubDomains"
 
+class KeyOnceSigner(TimestampSigner):
+    """itsdangerous's TimestampSigner, deriving the key from each secret once instead of
+    for every value it signs or checks (two HMACs a request, for the same answer)."""
+
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        derived = self.__dict__.setdefault("_derived_keys", {})
+        if secret_key not in derived:
+            derived[secret_key] = super().derive_key(secret_key)
+        return derived[secret_key]
+
+
+class SignerOnceSerializer(URLSafeTimedSerializer):
+    """URLSafeTimedSerializer with one KeyOnceSigner for its own salt, made once. Signers
+    hold nothing but keys, so the threads of a worker share it. Same format, same keys."""
+
+    default_signer = KeyOnceSigner
+
+    def make_signer(self, salt: str | bytes | None = None) -> TimestampSigner:
+        if salt is not None and salt != self.salt:
+            return super().make_signer(salt)
+        signer = self.__dict__.get("_signer")
+        if signer is None:
+            signer = self._signer = super().make_signer()
+        return signer
+
+
 class VisitorSessionInterface(SecureCookieSessionInterface):
-    """Flask's signed-cookie session for visitors, with its signing serializer made once
-    per app instead of twice per request (it is stateless, so threads can share it)."""
+    """Flask's signed-cookie session for visitors, with its signing serializer (and its
+    signer) made once per app instead of twice per request."""
 
     def get_signing_serializer(self, app: Flask):
         serializer = app.extensions.get("pause_session_serializer")
         if serializer is None:
-            serializer = app.extensions["pause_session_serializer"] = super().get_signing_serializer(app)
+            flask_made = super().get_signing_serializer(app)
+            serializer = app.extensions["pause_session_serializer"] = SignerOnceSerializer(
+                flask_made.secret_keys, salt=flask_made.salt, serializer=flask_made.serializer,
+                signer_kwargs=flask_made.signer_kwargs)
         return serializer
 
 
@@ -46,27 +76,35 @@ limiter = Limiter(
 )
 
 
-@limiter.request_filter
-def _reading_a_shared_page() -> bool:
-    """No limit is declared on the shared public pages; saying so up front spares every
-    read the limiter's search for one, which cost more than the page itself."""
-    view = current_app.view_functions.get(request.endpoint or "")
-    return request.method == "GET" and getattr(view, "shares_rendered_page", False)
+def rate_limit(limit_value, **options):
+    """`limiter.limit`, and a mark on the view that it has a limit. Every limit in Pause is
+    declared on its view this way (a test checks), so requests to any other view skip the
+    limiter altogether (see `_check_only_limited_views`)."""
+    limit = limiter.limit(limit_value, **options)
+
+    def decorate(view):
+        limited = limit(view)
+        limited.rate_limited = True
+        return limited
+
+    return decorate
 
 
-def _skip_the_limiter_for_shared_pages(app: Flask) -> None:
-    """Flask-Limiter consults its request filters only after weighing its meta limits and
-    exemption scopes, about 40 microseconds a request. A read of a shared page answers
-    from memory and has no limit, so its check is not even started."""
+def _check_only_limited_views(app: Flask) -> None:
+    """Flask-Limiter weighs meta limits, exemption scopes and decorated limits for every
+    request, a fifth of the cost of a form post. Pause declares no default, application
+    or blueprint limits, so for a view without `rate_limit` the answer is always "no
+    limit" and the check is not started."""
     hooks = app.before_request_funcs.setdefault(None, [])
     check = limiter._check_request_limit
     position = hooks.index(check)
 
-    def check_unless_reading_a_shared_page() -> None:
-        if not _reading_a_shared_page():
+    def check_if_the_view_is_limited() -> None:
+        view = current_app.view_functions.get(request.endpoint or "")
+        if getattr(view, "rate_limited", False):
             check()
 
-    hooks[position] = check_unless_reading_a_shared_page
+    hooks[position] = check_if_the_view_is_limited
 
 
 def init_app(app: Flask) -> None:
@@ -89,7 +127,7 @@ def init_app(app: Flask) -> None:
     app.before_request(refuse_null_characters)
     csrf.init_app(app)
     limiter.init_app(app)
-    _skip_the_limiter_for_shared_pages(app)
+    _check_only_limited_views(app)
     app.after_request(add_security_headers)
 
 

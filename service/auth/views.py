@@ -44,7 +44,7 @@ from service.auth.models import ROLES, StaffMember
 from service.clock import clock
 from service.db import db
 from service.privacy import client_fingerprint
-from service.security import limiter
+from service.security import rate_limit
 
 blueprint = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates")
 
@@ -82,8 +82,8 @@ def login():
 
 @blueprint.post("/login")
 @open_to_anyone
-@limiter.limit("20 per minute", key_func=client_fingerprint)
-@limiter.limit("5 per 15 minutes", key_func=_account_key, deduct_when=_failed)
+@rate_limit("20 per minute", key_func=client_fingerprint)
+@rate_limit("5 per 15 minutes", key_func=_account_key, deduct_when=_failed)
 def login_submit():
     form = SignInForm()
     if form.validate_on_submit():
@@ -113,7 +113,7 @@ def code():
 
 @blueprint.post("/login/code")
 @open_to_anyone
-@limiter.limit("5 per 5 minutes", key_func=_pending_key, deduct_when=_failed)
+@rate_limit("5 per 5 minutes", key_func=_pending_key, deduct_when=_failed)
 def code_submit():
     pending = _pending_sign_in()
     if pending is None:

@@ -13,7 +13,7 @@ from service.crisis.forms import ContactRequestForm, StatusForm
 from service.crisis.models import REGIONS
 from service.db import db
 from service.i18n import current_locale
-from service.security import limiter
+from service.security import rate_limit
 from service.visitor.services import MalformedKey
 
 blueprint = Blueprint("crisis", __name__, template_folder="templates")
@@ -51,7 +51,7 @@ def help_now():
 
 
 @blueprint.route("/help-now/contact", methods=["GET", "POST"])
-@limiter.limit("5 per hour", methods=["POST"])
+@rate_limit("5 per hour", methods=["POST"])
 def contact():
     form = ContactRequestForm()
     form.language.choices = [SelectChoice(code, code) for code in current_app.config["PAUSE"].locales]
@@ -77,7 +77,7 @@ def contact():
 
 
 @blueprint.route("/help-now/contact/status", methods=["GET", "POST"])
-@limiter.limit("10 per minute;60 per hour", methods=["POST"])  # before any hash is computed
+@rate_limit("10 per minute;60 per hour", methods=["POST"])  # before any hash is computed
 def status():
     form = StatusForm()
     found, error = None, None

@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, sess
 from flask_babel import gettext as _
 
 from service.db import db
-from service.security import limiter
+from service.security import rate_limit
 from service.visitor import services
 from service.visitor.current import close_key, current_key_id, key_opened, remember_open_key
 from service.visitor.forms import ConfirmForm, OpenKeyForm
@@ -31,7 +31,7 @@ def overview():
 
 
 @blueprint.post("/new")
-@limiter.limit(_create_limit, methods=["POST"])
+@rate_limit(_create_limit, methods=["POST"])
 def create():
     form = ConfirmForm()
     if not form.validate_on_submit():
@@ -46,7 +46,7 @@ def create():
 
 
 @blueprint.post("/open")
-@limiter.limit(_open_limit, methods=["POST"])  # checked before any hash is computed
+@rate_limit(_open_limit, methods=["POST"])  # checked before any hash is computed
 def open_key():
     form = OpenKeyForm()
     if form.validate_on_submit():

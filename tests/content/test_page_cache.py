@@ -211,3 +211,33 @@ def test_the_ready_pages_are_bounded_by_the_pages_that_exist(seeded):
     assert server.pages == {}
     seeded.test_client().get("/")
     assert [key[2] for key in server.pages] == ["/"]
+
+
+def test_visitors_arriving_together_at_a_page_out_of_date_wait_for_one_rendering(seeded):
+    import threading
+
+    from flask import before_render_template
+
+    renderings = []
+
+    def slow_rendering(sender, template, context, **_extra) -> None:
+        if template.name == "home.html":
+            renderings.append(template.name)
+            time.sleep(0.3)  # long enough for every visitor below to arrive meanwhile
+
+    before_render_template.connect(slow_rendering, seeded, weak=False)
+    together = threading.Barrier(6)
+    answers = []
+
+    def visit() -> None:
+        client = seeded.test_client()
+        together.wait()
+        answers.append(client.get("/", headers={"Accept-Language": "en"}).status_code)
+
+    visitors = [threading.Thread(target=visit) for _ in range(6)]
+    for visitor in visitors:
+        visitor.start()
+    for visitor in visitors:
+        visitor.join(30)
+    assert answers == [200] * 6
+    assert renderings == ["home.html"]

@@ -16,6 +16,8 @@ class TcpProxy:
         self.listener.listen(16)
         self.port = self.listener.getsockname()[1]
         self.up = True
+        self.stalled = False
+        self.attempts = 0  # connections clients have opened, forwarded or not
         self._connections: list[socket.socket] = []
         self._lock = threading.Lock()
         threading.Thread(target=self._accept, daemon=True).start()
@@ -26,6 +28,11 @@ class TcpProxy:
                 client, _ = self.listener.accept()
             except OSError:
                 return
+            self.attempts += 1
+            if self.stalled:
+                with self._lock:
+                    self._connections.append(client)  # held open, never answered
+                continue
             if not self.up:
                 client.close()
                 continue
@@ -65,8 +72,15 @@ class TcpProxy:
                     pass
             self._connections.clear()
 
+    def stall(self) -> None:
+        """Drop the open connections, then take new ones and never answer: a server that
+        hangs, or a network that loses every packet, rather than one that refuses."""
+        self.cut()
+        self.stalled = True
+
     def restore(self) -> None:
-        self.up = True
+        self.cut()  # and hang up on the connections held while stalled
+        self.up, self.stalled = True, False
 
     def close(self) -> None:
         self.cut()
