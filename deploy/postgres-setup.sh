@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
 # Creates the pause database and a least-privilege role that connects over the local
-# socket (peer authentication as the system user "pause"). Run as root.
+# socket (peer authentication as the system user "pause"). Run as root; safe to run again.
+# PAUSE_DB_NAME and PAUSE_DB_ROLE name them otherwise (both "pause" by default).
 set -euo pipefail
-sudo -u postgres psql -v ON_ERROR_STOP=1 <<'SQL'
-DO $$ BEGIN
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pause') THEN
-    CREATE ROLE pause LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE;
-  END IF;
-END $$;
-SELECT 'CREATE DATABASE pause OWNER pause' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'pause')\gexec
-REVOKE ALL ON DATABASE pause FROM PUBLIC;
-GRANT CONNECT ON DATABASE pause TO pause;
+database="${PAUSE_DB_NAME:-pause}"
+role="${PAUSE_DB_ROLE:-pause}"
+
+# runuser is in util-linux, on every Debian system; sudo may not be.
+as_postgres() { (cd / && runuser -u postgres -- "$@"); }
+
+as_postgres psql -q -v ON_ERROR_STOP=1 -v db="$database" -v role="$role" <<'SQL'
+SELECT format('CREATE ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS', :'role')
+  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'role')\gexec
+SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'role')
+  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db')\gexec
+REVOKE ALL ON DATABASE :"db" FROM PUBLIC;
+GRANT CONNECT, TEMPORARY ON DATABASE :"db" TO :"role";
 SQL
-# Bookings' overlap guard needs btree_gist; a trusted extension the owner may create,
-# created here once by the superuser so the migration finds it.
-sudo -u postgres psql -d pause -v ON_ERROR_STOP=1 -c "CREATE EXTENSION IF NOT EXISTS btree_gist"
-echo "database pause ready for role pause"
+# Bookings' overlap guard needs btree_gist; created here once by the superuser so the
+# migration finds it and the role needs no right to create extensions.
+as_postgres psql -q -d "$database" -v ON_ERROR_STOP=1 -c "CREATE EXTENSION IF NOT EXISTS btree_gist"
+echo "database $database ready for role $role"
