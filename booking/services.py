@@ -118,6 +118,17 @@ def schedule_state(engine: Engine) -> tuple[dt.datetime, tuple[tuple[int, int], 
     return minute_ends, known[1]
 
 
+def free_times_unchanged(database: str, depended_on: tuple) -> bool:
+    """Whether a list of free times made for `schedule_state` value `depended_on[-1]` is
+    still what the visitor should see: the same minute, and each bookable therapist's
+    schedule as this process last read it, within the check interval. Asks nothing of
+    the database (the shared page server calls it before any request exists)."""
+    minute_ends, therapists = depended_on[-1]
+    known = _schedules.get(database)
+    return (known is not None and time.monotonic() - known[0] < SCHEDULE_CHECK_SECONDS
+            and known[1] == therapists and clock.now() < minute_ends)
+
+
 @event.listens_for(Session, "after_flush")
 def _note_schedule_writes(session: Session, _context) -> None:
     # Therapist profiles, their weeks and bookings bump a schedule version (booking.models);

@@ -93,7 +93,7 @@ def _free_times_depend_on() -> tuple:
 
 
 @blueprint.get("/")
-@shared_page(varies_with=_free_times_depend_on)
+@shared_page(varies_with=_free_times_depend_on, still_current=services.free_times_unchanged)
 def choose():
     language, modality = _choices()
     zone = visitor_zone()

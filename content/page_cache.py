@@ -9,7 +9,7 @@ placeholder where the CSRF token goes, and each response gets the visitor's own 
 a page without forms never makes a session at all.
 
 `SharedPageServer` answers the commonest request of all, a first visit (no session
-cookie, no query) to a shared page, before Flask builds a request: the page was
+cookie) to a shared page, before Flask builds a request: the page was
 rendered, and its whole response recorded, by the view the first time; the server
 only adds the visitor's own token and session cookie. Anything it is not sure of goes
 to Flask."""
@@ -21,6 +21,7 @@ import functools
 import secrets
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -46,12 +47,15 @@ def says_nothing_about_visitor() -> bool:
     return request.method == "GET" and set(session.keys()) <= IMPERSONAL_SESSION_FIELDS
 
 
-def shared_page(view: Callable | None = None, *, varies_with: Callable[[], Hashable] | None = None):
+def shared_page(view: Callable | None = None, *, varies_with: Callable[[], Hashable] | None = None,
+                still_current: Callable[[str, Hashable], bool] | None = None):
     """Serve the view's page from the cache to visitors it says nothing about. A page that
     shows more than published content (the booking page's free times) names what else it
-    varies with, and is cached for each value of that."""
+    varies with, and is cached for each value of that. If it can also tell, outside any
+    request, whether a value it varied with still holds (`still_current(database, value)`,
+    with no query to the database), SharedPageServer may answer it too."""
     if view is None:
-        return functools.partial(shared_page, varies_with=varies_with)
+        return functools.partial(shared_page, varies_with=varies_with, still_current=still_current)
 
     @functools.wraps(view)
     def serve(**view_args):
@@ -61,7 +65,8 @@ def shared_page(view: Callable | None = None, *, varies_with: Callable[[], Hasha
         if not says_nothing_about_visitor() or (request.args and varies_with is None):
             return view(**view_args)
         try:
-            key = ("page", request.path, current_locale(), varies_with() if varies_with else None)
+            depends_on = varies_with() if varies_with else None
+            key = ("page", request.path, current_locale(), depends_on)
             full_key, body = cache.lookup(db.engine, key)
         except SQLAlchemyError:
             # The database is down: a page that needs none (the home page) still answers.
@@ -82,10 +87,10 @@ def shared_page(view: Callable | None = None, *, varies_with: Callable[[], Hasha
                     body = response.get_data(as_text=True)
                     cache.store(full_key, body)
         response = _with_own_token(current_app.response_class(body, mimetype="text/html"))
-        if varies_with is None and not request.args:
+        if (varies_with is None and not request.args) or still_current is not None:
             # What SharedPageServer needs to answer the next first visit here by itself.
             request.environ[_READY_PAGE_NOTE] = _Rendering(full_key[0], full_key[1], request.url_rule.rule, body,
-                                                           g.get("csrf_token"))
+                                                           g.get("csrf_token"), depends_on, still_current)
         return response
 
     return serve
@@ -124,6 +129,10 @@ _READY_PAGE_NOTE = "pause.shared_page"
 # The pages of a site, in each language and scheme: a few hundred at most. The bound only
 # guards against a mistake; the keys are paths that exist, never what a client makes up.
 MAX_READY_PAGES = 2048
+# Addresses with a query (the booking page's choices) are what a client writes, so they
+# are kept apart, the least recently asked for going first: junk queries can only push
+# each other (and at worst a real one) back to Flask, never grow the memory used.
+MAX_READY_QUERIES = 256
 
 
 @dataclass(frozen=True)
@@ -135,6 +144,8 @@ class _Rendering:
     route: str
     body: str  # with the CSRF placeholder, if the page has forms
     token: str | None  # the token this visitor got in place of the placeholder
+    depends_on: Hashable = None  # what else than published content the page shows
+    still_current: Callable[[str, Hashable], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -148,6 +159,12 @@ class _ReadyPage:
     headers: tuple[tuple[str, str], ...]  # without Content-Length and Set-Cookie
     body_parts: tuple[bytes, ...]  # the body, split where each visitor's token goes
     cookie_attributes: str  # "; HttpOnly; Path=/; ...", as Flask wrote them
+    depends_on: Hashable = None
+    still_current: Callable[[str, Hashable], bool] | None = None
+
+    def is_current(self) -> bool:
+        return cache.confirmed_generation(self.database) == self.generation and (
+            self.still_current is None or self.still_current(self.database, self.depends_on))
 
 
 class _QuickSerializer(SignerOnceSerializer):
@@ -170,9 +187,11 @@ class _QuickSerializer(SignerOnceSerializer):
 class SharedPageServer:
     """WSGI middleware in front of Flask (behind ProxyFix, so the scheme is the visitor's).
 
-    A GET with no query and no session cookie is a first visit: it is answered from a
-    `_ReadyPage` when there is one for the address, scheme and language, and the content
-    generation it was made from is the one this process confirmed within the last second.
+    A GET with no session cookie is a first visit: it is answered from a `_ReadyPage`
+    when there is one for the address (with its query, as sent), scheme and language,
+    the content generation it was made from is the one this process confirmed within the
+    last second, and whatever else it showed is still current (the page's own
+    `still_current`; pages without one are only recorded for addresses without a query).
     Otherwise Flask answers, and if its view said the page is shared (and the response is
     one this server can reproduce exactly), the response is recorded for the next visit.
 
@@ -192,17 +211,19 @@ class SharedPageServer:
         self.make_cookie = _QuickSerializer.like(self.session_serializer).dumps
         self.make_token = _QuickSerializer.like(self.csrf_serializer).dumps
         self.csrf_field = app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
-        self.pages: dict[tuple[str, str, str, str], _ReadyPage] = {}
+        self.pages: dict[tuple[str, str, str, str, str], _ReadyPage] = {}
+        self.queried_pages: OrderedDict[tuple[str, str, str, str, str], _ReadyPage] = OrderedDict()
+        self.queried_pages_lock = threading.Lock()
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        if (environ["REQUEST_METHOD"] != "GET" or environ.get("QUERY_STRING")
-                or self.cookie_name in environ.get("HTTP_COOKIE", "")):
+        if environ["REQUEST_METHOD"] != "GET" or self.cookie_name in environ.get("HTTP_COOKIE", ""):
             return self.wsgi_app(environ, start_response)
         started = time.perf_counter()
-        key = (environ["wsgi.url_scheme"], environ.get("SCRIPT_NAME", ""), environ.get("PATH_INFO", ""),
+        query = environ.get("QUERY_STRING", "")
+        key = (environ["wsgi.url_scheme"], environ.get("SCRIPT_NAME", ""), environ.get("PATH_INFO", ""), query,
                locale_for_browser(environ.get("HTTP_ACCEPT_LANGUAGE"), self.locales, self.default_locale))
-        ready = self.pages.get(key)
-        if ready is not None and cache.confirmed_generation(ready.database) == ready.generation:
+        ready = self.queried_pages.get(key) if query else self.pages.get(key)
+        if ready is not None and ready.is_current():
             return self._answer(ready, start_response, started)
 
         answered: list[tuple[str, list[tuple[str, str]]]] = []
@@ -215,9 +236,20 @@ class SharedPageServer:
         rendering = environ.get(_READY_PAGE_NOTE)
         if rendering is not None and answered:
             ready = self._ready_page(rendering, *answered[-1])
-            if ready is not None and (key in self.pages or len(self.pages) < MAX_READY_PAGES):
-                self.pages[key] = ready
+            if ready is not None:
+                self._keep(key, ready)
         return body
+
+    def _keep(self, key: tuple, ready: _ReadyPage) -> None:
+        if not key[3]:
+            if key in self.pages or len(self.pages) < MAX_READY_PAGES:
+                self.pages[key] = ready
+            return
+        with self.queried_pages_lock:
+            self.queried_pages[key] = ready
+            self.queried_pages.move_to_end(key)
+            while len(self.queried_pages) > MAX_READY_QUERIES:
+                self.queried_pages.popitem(last=False)
 
     def _ready_page(self, rendering: _Rendering, status: str, headers: list[tuple[str, str]]) -> _ReadyPage | None:
         """The response Flask just sent, as a `_ReadyPage`, or None if it is not one this
@@ -244,7 +276,8 @@ class SharedPageServer:
                 return None
             cookie_attributes = ";" + attributes
         return _ReadyPage(rendering.database, rendering.generation, rendering.route, status, kept,
-                          tuple(piece.encode() for piece in pieces), cookie_attributes)
+                          tuple(piece.encode() for piece in pieces), cookie_attributes, rendering.depends_on,
+                          rendering.still_current)
 
     def _answer(self, ready: _ReadyPage, start_response: Callable, started: float) -> Iterable[bytes]:
         headers = list(ready.headers)
