@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app service
 CATALOGUES := $(wildcard service/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGUES:.po=.mo)
 
-.PHONY: run test install install-dev browser translations messages lint clean
+.PHONY: run test bench install install-dev browser wrk translations messages lint clean
 
 run: install translations
 	$(FLASK) db upgrade
@@ -17,6 +17,10 @@ run: install translations
 
 test: install-dev translations browser lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The HTTP benchmark (README, "HTTP benchmark"): needs PostgreSQL and Redis running.
+bench: install-dev translations wrk
+	$(BIN)/python deploy/bench/web.py $(BENCH_ARGS)
 
 # Zero findings; every exception is a commented noqa / nosec on its line.
 lint: install-dev
@@ -43,6 +47,11 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Browser tests need Debian's chromium: sudo apt-get install chromium"; fi; }
+
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else echo "The benchmark needs Debian's wrk: sudo apt-get install wrk"; exit 1; fi; }
 
 translations: install $(COMPILED)
 
