@@ -18,6 +18,7 @@ from content.sanitize import render_markdown
 from service.clock import clock
 from service.db import db
 from service.i18n import current_locale
+from service.routing import number_or_none
 from service.security import rate_limit
 from service.visitor.current import current_key_id
 from service.visitor.forms import ConfirmForm
@@ -107,12 +108,12 @@ def choose():
 
 
 def _slot_from_request():
+    therapist_id = number_or_none(request.values.get("therapist"))
     try:
-        therapist_id = int(request.values.get("therapist", ""))
         starts_at = dt.datetime.strptime(request.values.get("start", ""), SLOT_FORMAT)
     except ValueError:
         abort(404)
-    profile = db.session.get(TherapistProfile, therapist_id)
+    profile = db.session.get(TherapistProfile, therapist_id) if therapist_id is not None else None
     if profile is None:
         abort(404)
     return profile, starts_at

@@ -14,6 +14,7 @@ from service.auth.access import current_staff, requires_roles
 from service.auth.forms import ConfirmForm
 from service.db import db
 from service.i18n import current_locale
+from service.routing import number_in_query
 
 blueprint = Blueprint("staff_content", __name__, url_prefix="/staff/content", template_folder="templates")
 
@@ -212,8 +213,8 @@ def restore(kind: str, slug: str, number: int):
 @blueprint.get("/<kind>/<slug:slug>/diff")
 @requires_roles(*EDITORS)
 def compare(kind: str, slug: str):
-    older = _version_or_404(kind, slug, request.args.get("from", 0, type=int))
-    newer = _version_or_404(kind, slug, request.args.get("to", 0, type=int))
+    older = _version_or_404(kind, slug, number_in_query("from"))
+    newer = _version_or_404(kind, slug, number_in_query("to"))
     return render_template("staff_content/diff.html", kind=kind, slug=slug, older=older, newer=newer,
                            lines=publishing.diff(older, newer))
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -61,18 +62,27 @@ def make_test_app(tmp_path: Path, **overrides):
     return create_app(settings)
 
 
-@pytest.fixture
-def app(tmp_path, postgres_schema):
+@contextmanager
+def app_on_empty_database(tmp_path: Path, postgres_schema):
+    """An app on an empty database, emptied again (and the clock reset) afterwards."""
     app = make_test_app(tmp_path)
     with app.app_context():
         if postgres_schema is None:
             metadata.create_all(db.engine)
-    yield app
-    if postgres_schema is not None:
-        empty_postgres(postgres_schema)
-    with app.app_context():
-        db.engine.dispose()
-    clock.reset()
+    try:
+        yield app
+    finally:
+        if postgres_schema is not None:
+            empty_postgres(postgres_schema)
+        with app.app_context():
+            db.engine.dispose()
+        clock.reset()
+
+
+@pytest.fixture
+def app(tmp_path, postgres_schema):
+    with app_on_empty_database(tmp_path, postgres_schema) as app:
+        yield app
 
 
 @pytest.fixture
@@ -85,13 +95,17 @@ def runner(app):
     return app.test_cli_runner()
 
 
-@pytest.fixture
-def seeded(app):
+def seed(app):
     from content.seeding import seed_all
 
     with app.app_context(), db.transaction() as session:
         seed_all(session)
     return app
+
+
+@pytest.fixture
+def seeded(app):
+    return seed(app)
 
 
 @pytest.fixture
@@ -165,6 +179,10 @@ class StaffAccount:
 @pytest.fixture
 def make_staff(app):
     """Creates and enrols a staff member the way the invitation link would."""
+    return staff_maker(app)
+
+
+def staff_maker(app):
     from service.auth import services, totp
 
     def make(username: str = "alice", roles=("admin",), password: str = STAFF_PASSWORD) -> StaffAccount:

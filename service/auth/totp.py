@@ -12,8 +12,17 @@ ISSUER = "Pause"
 STEP_SECONDS = 30
 
 
+SECRET_LENGTH = 32
+
+
 def new_secret() -> str:
-    return pyotp.random_base32(length=32)
+    return pyotp.random_base32(length=SECRET_LENGTH)
+
+
+def is_secret(value: str | None) -> bool:
+    """Whether `value` is a secret as `new_secret` makes them (it comes back from the
+    enrolment page in a hidden field, so it may be anything)."""
+    return bool(value) and re.fullmatch(rf"[A-Z2-7]{{{SECRET_LENGTH}}}", value) is not None
 
 
 def provisioning_uri(secret: str, username: str) -> str:

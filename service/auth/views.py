@@ -44,6 +44,7 @@ from service.auth.models import ROLES, StaffMember
 from service.clock import clock
 from service.db import db
 from service.privacy import client_fingerprint
+from service.routing import number_in_query
 from service.security import rate_limit
 
 blueprint = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates")
@@ -163,7 +164,9 @@ def enrol(token: str):
         return render_template("staff/enrol_expired.html"), 410
     _invite, staff = opened
     form = EnrolForm()
-    if request.method == "GET" or not form.secret.data:
+    if request.method == "GET" or not totp.is_secret(form.secret.data):
+        # A secret that is not one we made (the hidden field was changed) is replaced:
+        # the code typed cannot match the new one, so the page asks to scan again.
         form.secret.data = totp.new_secret()
     problems: list[str] = []
     if form.validate_on_submit():
@@ -180,7 +183,7 @@ def enrol(token: str):
     form.password.data = form.confirm.data = ""
     return render_template("staff/enrol.html", form=form, staff=staff, problems=problems,
                            qr_svg=totp.qr_code_svg(uri, _("QR code for your authenticator app")),
-                           secret_groups=" ".join(form.secret.data[i:i + 4] for i in range(0, 32, 4))), \
+                           secret_groups=" ".join(form.secret.data[i:i + 4] for i in range(0, totp.SECRET_LENGTH, 4))), \
         (422 if problems or form.errors else 200)
 
 
@@ -332,7 +335,7 @@ def _day(value: str) -> dt.datetime | None:
 @blueprint.get("/audit")
 @requires_roles("admin")
 def audit_log():
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = max(number_in_query("page", 1), 1)
     filters = {name: request.args.get(name, "").strip()[:64] for name in ("actor", "action", "object_type")}
     since, until = _day(request.args.get("since", "")), _day(request.args.get("until", ""))
     rows = audit.entries(db.session, since=since, until=until + dt.timedelta(days=1) if until else None,
@@ -359,6 +362,8 @@ def staff_template_values() -> dict:
     return {
         "signed_in_staff": g.get("pause_staff"),
         "staff_session_ends_at": sessions.ends_at(staff_session) if staff_session else None,
-        "staff_logout_form": ConfirmForm(),
+        # Not read from the request: this also runs for error pages, such as the one
+        # for a body too large to read.
+        "staff_logout_form": ConfirmForm(formdata=None),
         "now": clock.now(),
     }

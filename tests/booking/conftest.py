@@ -23,6 +23,12 @@ class Therapist:
 
 @pytest.fixture
 def therapist(seeded, make_staff):
+    return make_therapist(seeded, make_staff)
+
+
+def make_therapist(seeded, make_staff) -> Therapist:
+    """Theo, who sees people by phone and video on weekdays from 9 to 5 (Brussels); the
+    clock stops on Monday morning."""
     clock.freeze(MONDAY_MORNING)
     account = make_staff("theo", roles=("therapist",))
     with seeded.app_context(), db.transaction() as session:
