@@ -237,11 +237,11 @@ class SharedPageServer:
         if rendering is not None and answered:
             ready = self._ready_page(rendering, *answered[-1])
             if ready is not None:
-                self._keep(key, ready)
+                self._keep(key, query, ready)
         return body
 
-    def _keep(self, key: tuple, ready: _ReadyPage) -> None:
-        if not key[3]:
+    def _keep(self, key: tuple, query: str, ready: _ReadyPage) -> None:
+        if not query:
             if key in self.pages or len(self.pages) < MAX_READY_PAGES:
                 self.pages[key] = ready
             return

@@ -25,12 +25,6 @@ class NumberConverter(IntegerConverter):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
-def number_in_query(name: str, default: int = 0) -> int:
-    """An integer query value, or `default` when it is missing, not a number or out of range."""
-    value = request.args.get(name, default, type=int)
-    return value if -LARGEST_NUMBER <= value <= LARGEST_NUMBER else default
-
-
 def number_or_none(text: str | None) -> int | None:
     """`text` as an integer within range, or None."""
     try:
@@ -38,6 +32,12 @@ def number_or_none(text: str | None) -> int | None:
     except ValueError:
         return None
     return value if -LARGEST_NUMBER <= value <= LARGEST_NUMBER else None
+
+
+def number_in_query(name: str, default: int = 0) -> int:
+    """An integer query value, or `default` when it is missing, not a number or out of range."""
+    value = number_or_none(request.args.get(name))
+    return default if value is None else value
 
 
 def init_app(app: Flask) -> None:

@@ -147,9 +147,9 @@ def refuse_null_characters() -> None:
     PostgreSQL cannot store one, and refusing it here keeps every later check simple."""
     # A GET's body is never read (request.values holds only the query for GET), so it is
     # not parsed here either.
-    sources = (request.args,) if request.method in ("GET", "HEAD") else (request.args, request.form)
     if "\x00" in request.path:
         abort(400)
+    sources = (request.args,) if request.method in ("GET", "HEAD") else (request.args, request.form)
     for values in sources:
         for name, value in values.items(multi=True):  # every value of a repeated field
             if "\x00" in name or "\x00" in value:

@@ -18,18 +18,16 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import pytest
-from sqlalchemy import text
 
 from booking import services as booking_services
 from booking.models import TherapistProfile
 from service.auth import services as auth_services
 from service.db import db
-from service.models import metadata
 from tests.booking.conftest import make_therapist
 from tests.booking.test_booking import book_through_the_pages
-from tests.conftest import app_on_empty_database, csrf_token_from, seed, sign_in, staff_maker
+from tests.conftest import app_on_empty_database, csrf_token_from, every_row, seed, sign_in, staff_maker
 from tests.service.forms import Form, forms_in
-from tests.service.test_crawl import crawl
+from tests.service.test_crawl import LINK, STAFF_CALENDAR, crawl
 from tests.service.test_urgent_contact import request_contact
 
 FRENCH = {"Accept-Language": "fr"}
@@ -59,10 +57,6 @@ WRITTEN_WHEN_REFUSED = {
     "audit_entries": "a refused sign-in step or staff action is itself audited",
     "staff_sessions": "any request of a signed-in colleague keeps the session alive (its last-seen time)",
 }
-
-
-# Each week and day of the staff calendar links to the next: one of each is enough.
-CALENDAR = ("/staff/appointments/?",)
 
 
 @dataclass
@@ -171,11 +165,11 @@ def explored_portal(app, therapist, make_staff) -> Portal:
                                                   "/publish")).status_code == 302
     retired = make_staff("retired", roles=("editor",))
     assert post_form(staff, form_on(staff, "/staff/people", f"/{retired.id}/disable")).status_code == 302
-    crawled(staff, "/staff/", "en", prefix="/staff", once=CALENDAR)
+    crawled(staff, "/staff/", "en", prefix="/staff", once=STAFF_CALENDAR)
 
     theo = app.test_client()
     sign_in(theo, therapist.account)
-    crawled(theo, "/staff/appointments/", "en", prefix="/staff/appointments", once=CALENDAR)
+    crawled(theo, "/staff/appointments/", "en", prefix="/staff/appointments", once=STAFF_CALENDAR)
 
     # First visits: opening a key or a booking, signing in, enrolling from an invitation.
     stranger = app.test_client()
@@ -197,8 +191,9 @@ def explored_portal(app, therapist, make_staff) -> Portal:
         for form in forms_in(address, body):
             shape = (endpoint_of(app, form.action), tuple((item.name, item.kind) for item in form.fields))
             forms.setdefault(shape, (client, form))
-    addresses = {html.unescape(link) for _client, _address, body in pages
-                 for link in re.findall(r'href="(/[^"#]*)"', body)} | {address for _client, address, _body in pages}
+    addresses = {html.unescape(link).split("#")[0] for _client, _address, body in pages
+                 for attribute, link in LINK.findall(body) if attribute.lower() == "href" and link.startswith("/")}
+    addresses |= {address for _client, address, _body in pages}
     return Portal(app, list(forms.values()), visitor, staff, addresses)
 
 
@@ -211,10 +206,8 @@ def post_rules(app):
     return [rule for rule in app.url_map.iter_rules() if "POST" in rule.methods]
 
 
-def stored(app) -> dict[str, list]:
-    with app.app_context(), db.engine.connect() as connection:
-        return {table.name: connection.execute(text(f'SELECT * FROM "{table.name}"')).all()
-                for table in metadata.sorted_tables if table.name not in WRITTEN_WHEN_REFUSED}
+def stored(app) -> bytes:
+    return every_row(app, skip=WRITTEN_WHEN_REFUSED)
 
 
 def assert_clear_refusal_or_success(response, where: str, language: str = "fr") -> None:

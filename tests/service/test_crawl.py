@@ -13,6 +13,8 @@ from tests.service.test_headers import assert_security_headers
 
 LINK = re.compile(r"""(href|src|action)\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
 CSS_URL = re.compile(r"url\(\s*['\"]?([^)'\"]+)")
+# Each week and day of the staff calendar links to the next: one of them is enough.
+STAFF_CALENDAR = ("/staff/appointments/?",)
 
 
 @pytest.mark.parametrize("locale", ["en", "fr"])
@@ -26,8 +28,7 @@ def test_every_staff_page_answers_and_links_only_to_this_site(seeded, make_staff
 
     client = seeded.test_client()
     sign_in(client, make_staff("crawler", roles=("admin", "editor", "publisher", "therapist", "duty")))
-    # Each week and day of the calendar links to the next: one of them is enough.
-    seen = crawl(seeded, client, "/staff/", "en", prefix="/staff", once=("/staff/appointments/?",))
+    seen = crawl(seeded, client, "/staff/", "en", prefix="/staff", once=STAFF_CALENDAR)
     assert {"/staff/people", "/staff/audit", "/staff/content/", "/staff/duty/", "/staff/appointments/",
             "/staff/privacy"} <= seen.keys()
 
@@ -61,7 +62,7 @@ def crawl(app, client, start: str, locale: str, prefix: str = "", once: tuple[st
                 continue
             if link.startswith("/language/") or attribute.lower() == "action" or not link.startswith(prefix):
                 continue  # a language switch, a form target or outside the crawl: host checked, not fetched
-            kind = next((start for start in once if link.startswith(start)), None)
+            kind = next((beginning for beginning in once if link.startswith(beginning)), None)
             if kind is not None:
                 if kind in followed_once:
                     continue
