@@ -7,8 +7,10 @@ pages, with the same headers as the app's pages."""
 
 from __future__ import annotations
 
+import grp
 import http.cookiejar
 import os
+import pwd
 import re
 import shutil
 import socket
@@ -122,7 +124,11 @@ def deployment(tmp_path):
         assert old in site, old
         site = site.replace(old, new)
     (tmp_path / "site.conf").write_text(site)
+    # nginx's workers read the static files as the checkout's owner: started as root, they
+    # would otherwise run as nobody, who cannot enter a private (mode 700) clone.
+    owner = ROOT.stat()
     (tmp_path / "nginx.conf").write_text(
+        f"user {pwd.getpwuid(owner.st_uid).pw_name} {grp.getgrgid(owner.st_gid).gr_name};\n"
         f"worker_processes 1; pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log;\n"
         "events { worker_connections 256; }\n"
         f"http {{ include /etc/nginx/mime.types; client_body_temp_path {tmp_path}/body; "
