@@ -322,10 +322,17 @@ def as_toml(document: dict) -> str:
     return tomli_w.dumps({key: value for key, value in document.items() if value is not None}, multiline_strings=True)
 
 
+# What staff may send as one assessment or resource list; refused, not cut, above it
+# (the request itself is bounded at 64 KB by MAX_CONTENT_LENGTH).
+MAX_TOML_CHARS = 50_000
+
+
 def from_toml(text: str) -> tuple[dict | None, list[str]]:
     """The document written as TOML, or the syntax error with its line."""
     import tomllib
 
+    if len(text) > MAX_TOML_CHARS:
+        return None, [f"The text is too long ({len(text)} characters; at most {MAX_TOML_CHARS})."]
     try:
         return json_ready(tomllib.loads(text)), []
     except tomllib.TOMLDecodeError as error:

@@ -140,7 +140,7 @@ def _edit_as_text(draft):
     if request.method == "POST":
         if not ConfirmForm().validate_on_submit():
             abort(400)
-        text, note = request.form.get("definition", "")[:200_000], request.form.get("note", "")
+        text, note = request.form.get("definition", ""), request.form.get("note", "")
         document, problems = documents.from_toml(text)
         if document is not None:
             with db.transaction() as session:

@@ -78,10 +78,13 @@ class Outcome:
                 "crisis": self.crisis}
 
 
-def outcome_of(definition: dict, version: int, answers: dict[str, str]) -> Outcome:
+def outcome_of(definition: dict, version: int, answers: dict[str, str], crisis_seen: bool = False) -> Outcome:
+    """`crisis_seen`: a crisis answer was given on the way, even if changed since; the
+    result still leads with help and shows no reassuring band."""
     totals = scoring.totals(definition, answers)
-    bands = {scale: scoring.band_for(definition, scale, total).index for scale, total in totals.items()}
-    return Outcome(definition["slug"], version, totals, bands, scoring.crisis_raised(definition, answers))
+    crisis = crisis_seen or scoring.crisis_raised(definition, answers)
+    bands = {scale: scoring.band_for(definition, scale, total, crisis).index for scale, total in totals.items()}
+    return Outcome(definition["slug"], version, totals, bands, crisis)
 
 
 def count_outcome(session: Session, outcome: Outcome) -> None:

@@ -102,7 +102,7 @@ def _finish(row, definition, state):
     if missing:
         flash(_("Please answer this question too."), "info")
         return redirect(url_for(".question", slug=row.slug, number=missing[0]))
-    outcome = assessments.outcome_of(definition, row.version, state["answers"])
+    outcome = assessments.outcome_of(definition, row.version, state["answers"], bool(state.get("crisis")))
     with db.transaction() as session_:
         assessments.count_outcome(session_, outcome)
     # The answers go now; only the bands and totals stay, for the result page.
@@ -139,7 +139,7 @@ def result(slug: str):
     bands = []
     for scale in definition["scales"]:
         total = outcome["totals"][scale["id"]]
-        band = scoring.band_for(definition, scale["id"], total)
+        band = scoring.band_for(definition, scale["id"], total, bool(outcome.get("crisis")))
         recommendations = []
         for recommendation in band.recommendations:
             if recommendation.startswith("module:") and recommendation[7:] in modules:

@@ -3,16 +3,34 @@
 A definition is a plain dict (the JSON of a content version, or a shipped TOML file):
 scales, ordered questions with options that score on scales and may raise the crisis
 flag, and bands mapping score ranges to a result. Pure functions, no database.
+
+Safety rule: an answer flagged as crisis never ends in a reassuring band. Each scale
+names the least band a flagged result shows (`crisis_minimum_band`, counted from 1, the
+lowest); validation proves, over every total the answers can reach, that no crisis answer
+lands in a reassuring band (the lowest band, and any band marked `reassuring`).
+
+Size is bounded before anything is computed (questions, options, scales, bands, points
+and the highest total), so checking a definition takes little time and memory whatever
+an editor writes: reachable totals are a bitset no wider than MAX_TOTAL bits.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
 QUESTION_KINDS = ("single", "yes_no", "frequency")
 RECOMMENDATION = re.compile(r"^(module:[a-z0-9]+(?:-[a-z0-9]+)*|talk|book|help-now)$")
 IDENTIFIER = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
+
+MAX_QUESTIONS = 60
+MAX_OPTIONS = 8
+MAX_SCALES = 4
+MAX_BANDS = 8
+MAX_POINTS = 20  # per option, per scale
+MAX_TOTAL = 1000  # the highest total a scale may reach
+MAX_DEFINITION_CHARS = 60_000  # the definition as stored (JSON), about three times the shipped ones
 
 
 @dataclass(frozen=True)
@@ -26,27 +44,123 @@ class Band:
     recommendations: tuple[str, ...]
 
 
+def _points(option: dict, scale: str) -> int:
+    return int(option.get("scores", {}).get(scale, 0))
+
+
 def score_range(definition: dict, scale: str) -> tuple[int, int]:
     """The lowest and highest total a scale can reach."""
     low = high = 0
     for question in definition.get("questions", []):
-        scores = [int(option.get("scores", {}).get(scale, 0)) for option in question.get("options", [])] or [0]
+        scores = [_points(option, scale) for option in question.get("options", [])] or [0]
         low, high = low + min(scores), high + max(scores)
     return low, high
 
 
+def _reachable_bits(questions: list[dict], scale: str) -> int:
+    """Bit t is set when some combination of answers to `questions` totals t. Bounded
+    by MAX_TOTAL, which validation checks before calling this."""
+    bits = 1
+    for question in questions:
+        following = 0
+        for score in {_points(option, scale) for option in question.get("options", [])} or {0}:
+            following |= bits << score
+        bits = following
+    return bits
+
+
+def _totals_of(bits: int) -> list[int]:
+    return [total for total in range(bits.bit_length()) if bits >> total & 1]
+
+
 def reachable_totals(definition: dict, scale: str) -> set[int]:
-    """Every total some combination of answers gives (sums over the questions)."""
-    totals = {0}
-    for question in definition.get("questions", []):
-        scores = {int(option.get("scores", {}).get(scale, 0)) for option in question.get("options", [])} or {0}
-        totals = {total + score for total in totals for score in scores}
-    return totals
+    """Every total some combination of answers gives."""
+    return set(_totals_of(_reachable_bits(definition.get("questions", []), scale)))
+
+
+def crisis_paths(definition: dict, scale: str) -> list[tuple[int, dict, dict, set[int]]]:
+    """For each crisis option: (question number, question, option, every total reachable
+    when that option is chosen, whatever the other answers are)."""
+    questions = definition.get("questions", [])
+    paths = []
+    for number, question in enumerate(questions, start=1):
+        crisis_options = [option for option in question.get("options", []) if option.get("crisis")]
+        if not crisis_options:
+            continue
+        others = _reachable_bits(questions[:number - 1] + questions[number:], scale)
+        for option in crisis_options:
+            paths.append((number, question, option, set(_totals_of(others << _points(option, scale)))))
+    return paths
+
+
+def _sorted_bands(definition: dict, scale: str) -> list[dict]:
+    return sorted((band for band in definition.get("bands", []) if band.get("scale") == scale),
+                  key=lambda band: band.get("min", 0))
+
+
+def crisis_minimum_index(definition: dict, scale: str) -> int:
+    """The index (0 = lowest) of the least band a result with a crisis answer shows."""
+    for entry in definition.get("scales", []):
+        if entry.get("id") == scale:
+            return max(int(entry.get("crisis_minimum_band", 1)) - 1, 0)
+    return 0
+
+
+def reassuring(bands: list[dict], index: int) -> bool:
+    """The lowest band always reassures; others when they say so."""
+    return index == 0 or bool(bands[index].get("reassuring"))
+
+
+def _size_problems(definition: dict) -> list[str]:
+    """Limits checked before anything is computed. A definition past them is refused
+    without looking further, so an editor cannot make the server work hard."""
+    try:
+        size = len(json.dumps(definition, ensure_ascii=False))
+    except (TypeError, ValueError):
+        return ["The definition holds values that are not text, numbers, lists or tables."]
+    if size > MAX_DEFINITION_CHARS:
+        return [f"The definition is too long ({size} characters; at most {MAX_DEFINITION_CHARS})."]
+    scales, questions, bands = (definition.get(key, []) for key in ("scales", "questions", "bands"))
+    if not all(isinstance(value, list) and all(isinstance(item, dict) for item in value)
+               for value in (scales, questions, bands)):
+        return ["scales, questions and bands are each a list of tables ([[scales]], [[questions]], [[bands]])."]
+    problems = []
+    if len(scales) > MAX_SCALES:
+        problems.append(f"At most {MAX_SCALES} scales.")
+    if len(questions) > MAX_QUESTIONS:
+        problems.append(f"At most {MAX_QUESTIONS} questions.")
+    if len(bands) > MAX_BANDS * max(len(scales), 1):
+        problems.append(f"At most {MAX_BANDS} bands per scale.")
+    for number, question in enumerate(questions, start=1):
+        options = question.get("options", [])
+        if not isinstance(options, list) or not all(isinstance(option, dict) for option in options):
+            problems.append(f"Question {number}: options are a list of tables ([[questions.options]]).")
+            continue
+        if len(options) > MAX_OPTIONS:
+            problems.append(f"Question {number}: at most {MAX_OPTIONS} options.")
+        for option in options:
+            scores = option.get("scores", {})
+            if not isinstance(scores, dict) or not all(
+                    isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_POINTS
+                    for value in scores.values()):
+                problems.append(f"Question {number}, option {option.get('id', '?')}: scores are whole numbers "
+                                f"from 0 to {MAX_POINTS}.")
+    if problems:
+        return problems
+    for scale in scales:
+        high = score_range(definition, str(scale.get("id")))[1]
+        if high > MAX_TOTAL:
+            problems.append(f"Scale {scale.get('id')}: the highest total would be {high}; at most {MAX_TOTAL}.")
+    return problems
 
 
 def validate(definition: dict, locales: tuple[str, ...]) -> list[str]:
     """Every problem that stops a definition from being saved, in words staff can act on."""
-    problems: list[str] = []
+    if not isinstance(definition, dict):
+        return ["The definition must be a table."]
+    problems: list[str] = _size_problems(definition)
+    if problems:
+        return problems
 
     def translated(texts, where: str) -> None:
         if not isinstance(texts, dict):
@@ -85,24 +199,26 @@ def validate(definition: dict, locales: tuple[str, ...]) -> list[str]:
         options = question.get("options", [])
         if len(options) < 2:
             problems.append(f"{where}: needs at least two options.")
-        if question.get("kind") == "yes_no" and sorted(option.get("id") for option in options) != ["no", "yes"]:
+        if question.get("kind") == "yes_no" and sorted(str(option.get("id")) for option in options) != ["no", "yes"]:
             problems.append(f"{where}: a yes/no question has exactly the options yes and no.")
         option_ids = [option.get("id") for option in options]
-        if len(set(option_ids)) != len(option_ids):
+        if len(set(map(str, option_ids))) != len(option_ids):
             problems.append(f"{where}: two options share an id.")
         for option in options:
             translated(option.get("label"), f"{where}, option {option.get('id')}")
             unknown = set(option.get("scores", {})) - set(scales)
             if unknown:
                 problems.append(f"{where}, option {option.get('id')}: scores on unknown scale {', '.join(unknown)}.")
-            if not all(isinstance(value, int) and value >= 0 for value in option.get("scores", {}).values()):
-                problems.append(f"{where}, option {option.get('id')}: scores are whole numbers, 0 or more.")
 
-    for scale in scales:
-        bands = sorted((band for band in definition.get("bands", []) if band.get("scale") == scale),
-                       key=lambda band: band.get("min", 0))
+    any_crisis = any(option.get("crisis") for question in questions for option in question.get("options", []))
+    for entry in definition.get("scales", []):
+        scale = entry.get("id")
+        bands = _sorted_bands(definition, scale)
         if not bands:
             problems.append(f"Scale {scale}: no bands.")
+            continue
+        if not all(isinstance(band.get(key), int) for band in bands for key in ("min", "max")):
+            problems.append(f"Scale {scale}: every band needs a whole-number min and max.")
             continue
         low, high = score_range(definition, scale)
         reachable = reachable_totals(definition, scale)
@@ -127,10 +243,40 @@ def validate(definition: dict, locales: tuple[str, ...]) -> list[str]:
             for recommendation in band.get("recommendations", []):
                 if not RECOMMENDATION.match(str(recommendation)):
                     problems.append(f"{where}: unknown recommendation {recommendation!r}.")
+        if any_crisis:
+            problems.extend(_crisis_problems(definition, entry, bands))
     for band in definition.get("bands", []):
         if band.get("scale") not in scales:
             problems.append(f"A band refers to an unknown scale {band.get('scale')!r}.")
     return problems
+
+
+def _crisis_problems(definition: dict, entry: dict, bands: list[dict]) -> list[str]:
+    """Proves, over every total reachable with each crisis answer, that the band shown is
+    never a reassuring one."""
+    scale = entry.get("id")
+    minimum = entry.get("crisis_minimum_band", 1)
+    if not isinstance(minimum, int) or isinstance(minimum, bool) or not 1 <= minimum <= len(bands):
+        return [f"Scale {scale}: crisis_minimum_band is the number of a band, from 1 (the lowest) to {len(bands)}."]
+    problems = []
+    for number, question, option, totals in crisis_paths(definition, scale):
+        shown = sorted({max(_index_of(bands, total), minimum - 1) for total in totals})
+        for index in shown:
+            if reassuring(bands, index):
+                band = bands[index]
+                problems.append(
+                    f"Scale {scale}: the crisis answer {option.get('id')!r} to question {number} "
+                    f"({question.get('id')}) can end in the reassuring band {band.get('min')}–{band.get('max')}. "
+                    f"Set crisis_minimum_band on the scale to a band above every reassuring band (the lowest "
+                    f"band, and any marked reassuring).")
+    return problems
+
+
+def _index_of(bands: list[dict], total: int) -> int:
+    for index, band in enumerate(bands):
+        if band["min"] <= total <= band["max"]:
+            return index
+    return 0  # a gap, reported on its own; treated as the lowest band, the unsafe side
 
 
 def question_ids(definition: dict) -> list[str]:
@@ -156,10 +302,15 @@ def totals(definition: dict, answers: dict[str, str]) -> dict[str, int]:
     return result
 
 
-def band_for(definition: dict, scale: str, total: int) -> Band:
-    bands = sorted((band for band in definition["bands"] if band["scale"] == scale), key=lambda band: band["min"])
+def band_for(definition: dict, scale: str, total: int, crisis: bool = False) -> Band:
+    """The band a total shows; with a crisis answer, never below the scale's
+    crisis_minimum_band, whatever the total."""
+    bands = _sorted_bands(definition, scale)
     for index, band in enumerate(bands):
         if band["min"] <= total <= band["max"]:
+            if crisis:
+                index = max(index, min(crisis_minimum_index(definition, scale), len(bands) - 1))
+                band = bands[index]
             return Band(scale, index, band["min"], band["max"], band["title"], band["text"],
                         tuple(band.get("recommendations", ())))
     raise ValueError(f"no band for {scale}={total}")

@@ -4,9 +4,11 @@ crisis help first, answers dropped at the result, counters only in the database.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import re
 
+import pytest
 from sqlalchemy import select, text
 
 from self_help.models import AssessmentCount, AssessmentResult
@@ -14,7 +16,7 @@ from service.clock import clock
 from service.db import db
 from service.models import metadata
 from tests.conftest import csrf_token_from
-from tests.self_help.test_scoring import SHIPPED, load
+from tests.self_help.test_scoring import SHIPPED, crisis_cases, load
 from tests.service.test_anonymous_keys import create_key_through_the_page
 
 # Tables that hold only what staff published; everything else could hold visitor data.
@@ -134,6 +136,43 @@ def test_a_crisis_answer_shows_help_before_any_score(seeded):
     assert result.index('id="crisis-first"') < result.index("out of")
 
 
+@pytest.mark.parametrize(("path", "question_id", "option_id", "answers"), crisis_cases())
+def test_every_crisis_answer_leads_with_help_and_never_shows_the_least_worried_band(seeded, path, question_id,
+                                                                                   option_id, answers):
+    """Each crisis answer of each shipped assessment, every other answer at its least
+    worried, taken through the pages as a visitor would."""
+    client = seeded.test_client()
+    slug = path.stem
+    questions = definition(slug)["questions"]
+    for number, question in enumerate(questions, start=1):
+        response = answer(client, slug, number, answers[question["id"]])
+        if question["id"] == question_id:
+            assert response.headers["Location"] == f"/check/{slug}/help?after={number}"
+            help_page = client.get(response.headers["Location"]).get_data(as_text=True)
+            assert 'href="tel:112"' in help_page and "out of" not in help_page
+            if number == len(questions):
+                client.post(f"/check/{slug}/finish", data={"csrf_token": csrf_token_from(help_page)})
+    result = html.unescape(client.get(f"/check/{slug}/result").get_data(as_text=True))
+    assert result.index('id="crisis-first"') < result.index("out of"), "help comes first"
+    for scale in definition(slug)["scales"]:
+        bands = sorted((band for band in definition(slug)["bands"] if band["scale"] == scale["id"]),
+                       key=lambda band: band["min"])
+        assert bands[0]["title"]["en"] not in result
+        assert bands[scale["crisis_minimum_band"] - 1]["title"]["en"] in result
+
+
+def test_a_crisis_answer_changed_on_the_way_back_still_leads_with_help(seeded):
+    client = seeded.test_client()
+    slug = "wellbeing"
+    answers = calm_answers(slug)
+    complete(client, slug, answers[:-1])
+    answer(client, slug, len(answers), "yes")
+    answer(client, slug, len(answers), "no")  # changes the answer after seeing help
+    result = html.unescape(client.get(f"/check/{slug}/result").get_data(as_text=True))
+    assert 'id="crisis-first"' in result
+    assert definition(slug)["bands"][0]["title"]["en"] not in result
+
+
 def test_shipped_assessments_work_in_french(seeded):
     client = seeded.test_client()
     page = client.get("/check/wellbeing/1", headers={"Accept-Language": "fr"}).get_data(as_text=True)
@@ -179,3 +218,7 @@ def test_validated_definition_errors_are_listed_to_staff(seeded, make_staff):
     bad_syntax = client.post(edit_url, data={"csrf_token": csrf_token_from(page), "definition": "slug = ",
                                              "action": "save"})
     assert "not valid TOML" in bad_syntax.get_data(as_text=True)
+    too_long = client.post(edit_url, data={"csrf_token": csrf_token_from(page), "action": "save",
+                                           "definition": "# " + "x" * 50_000})
+    assert too_long.status_code == 422
+    assert "The text is too long (" in too_long.get_data(as_text=True)
