@@ -280,3 +280,38 @@ def test_a_highest_total_above_the_cap_is_refused():
          "options": [{"id": "yes", "label": texts("Yes"), "scores": {"worry": 20}},
                      {"id": "no", "label": texts("No"), "scores": {"worry": 0}}]} for number in range(51)]
     assert "Scale worry: the highest total would be 1020; at most 1000." in scoring.validate(definition, LOCALES)
+
+
+# The shipped scoring, as reviewed ----------------------------------------------------------
+
+
+def option_in(definition: dict, question_id: str, option_id: str) -> dict:
+    return scoring.option_of(definition, question_id, option_id)
+
+
+def test_thoughts_that_do_not_upset_are_not_scored_as_no_thoughts():
+    definition = load(SHIPPED[0])
+    not_come = option_in(definition, "thoughts-distress", "not-come-lately")
+    not_upsetting = option_in(definition, "thoughts-distress", "not-upsetting")
+    assert not_come["scores"]["concern"] == 0
+    assert not_upsetting["scores"]["concern"] > not_come["scores"]["concern"]
+
+
+def test_not_sure_about_acting_soon_counts_as_concern_and_leads_with_help():
+    definition = load(SHIPPED[0])
+    not_sure = option_in(definition, "might-act-soon", "not-sure")
+    assert not_sure["scores"]["concern"] > 0 and not_sure["crisis"]
+
+
+# Phrases of the PHQ-9 and GAD-7 items and their answer scale (English originals).
+PUBLISHED_PHRASES = ("better off dead", "little interest or pleasure", "down, depressed", "several days",
+                     "more than half the days", "nearly every day", "feeling tired or having little energy",
+                     "feeling nervous, anxious", "not being able to stop or control worrying")
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda path: path.stem)
+def test_shipped_assessments_copy_no_published_questionnaire(path):
+    definition = load(path)
+    words = " ".join(str(text.get("en", "")) for question in definition["questions"]
+                     for text in [question["text"], *[option["label"] for option in question["options"]]]).lower()
+    assert [phrase for phrase in PUBLISHED_PHRASES if phrase in words] == []
