@@ -106,13 +106,14 @@ def _require(staff: StaffMember, roles: set[str]) -> None:
 # The shipped content -------------------------------------------------------------------------
 
 
-def record_seed_version(session: Session, kind: str, document: dict) -> bool:
+def record_seed_version(session: Session, kind: str, document: dict, note: str = "") -> bool:
     """The shipped content becomes version 1, published, the first time only; after
-    that the item belongs to staff and the seed leaves it alone. True if it applied."""
+    that the item belongs to staff and the seed leaves it alone. True if it applied.
+    `note` is the version's note, shown to staff only (for example "to be reviewed")."""
     if session.scalar(select(ContentVersion.id).where(ContentVersion.kind == kind,
                                                       ContentVersion.slug == document["slug"]).limit(1)):
         return False
-    row = _new_version(session, kind, documents.sanitized(document), PUBLISHED, None, "seed")
+    row = _new_version(session, kind, documents.sanitized(document), PUBLISHED, None, "seed", note[:500])
     row.published_at, row.publisher_name = clock.now(), "seed"
     documents.apply(session, kind, document_of(row), row.number)
     return True

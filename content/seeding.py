@@ -96,8 +96,9 @@ def seed_modules(session: Session, folder: Path, report: SeedReport) -> None:
 
 def seed_pages(session: Session, folder: Path, report: SeedReport) -> None:
     for versions in read_seed_files(folder).values():
+        note = next((data["staff_note"] for data in versions.values() if data.get("staff_note")), "")
         _count(report, publishing.record_seed_version(session, documents.PAGE,
-                                                      documents.page_document_from_seed(versions)))
+                                                      documents.page_document_from_seed(versions), note))
 
 
 def _count(report: SeedReport, applied: bool) -> None:

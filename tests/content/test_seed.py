@@ -101,3 +101,32 @@ def test_the_demo_therapist_is_added_once_and_has_free_times(app, runner):
     assert "there already" in runner.invoke(args=["seed", "--demo"]).output
     page = app.test_client().get("/booking/?language=en").get_data(as_text=True)
     assert "Alex (demo)" in page and "/booking/book?therapist=" in page
+
+
+def test_the_confidentiality_page_is_flagged_to_staff_for_the_lawyer_and_not_to_visitors(seeded):
+    from content.models import ContentVersion
+
+    with seeded.app_context():
+        note = db.session.scalar(select(ContentVersion.note).where(ContentVersion.kind == "page",
+                                                                   ContentVersion.slug == "confidentiality"))
+    assert note.startswith("To be reviewed by the programme's lawyer")
+    public = seeded.test_client().get("/confidentiality").get_data(as_text=True)
+    assert "programme's lawyer" not in public and "programme&#39;s lawyer" not in public
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_confidentiality_page_gives_our_rule_and_the_law_for_each_case(locale):
+    body = read_seed_files(SEED_FOLDER / "pages")["confidentiality"][locale]["body"]
+    assert len(re.findall(r"^### [1-5]\. ", body, flags=re.MULTILINE)) == 5
+    for article in ("458bis", "422bis", "226-14", "227-23"):
+        assert article in body
+    assert body.count("Belgi") >= 5 and body.count("Royaume-Uni" if locale == "fr" else "United Kingdom") >= 5
+
+
+def test_no_shipped_text_claims_we_never_take_a_phone_number_or_cannot_identify_anyone():
+    for folder in ("modules", "pages"):
+        for path in (SEED_FOLDER / folder).glob("*.en.toml"):
+            content = path.read_text(encoding="utf-8")
+            assert "cannot identify you" not in content, path.name
+            assert not re.search(r"(do not|never) ask for[^.]*phone number", content), path.name
+            assert not re.search(r"without giving your name, email address or phone number", content), path.name
