@@ -157,6 +157,10 @@ def save_draft(session: Session, staff: StaffMember, draft: ContentVersion, docu
         raise WorkflowError(_l("Only a draft can be edited."))
     document = documents.sanitized(document)
     document["slug"] = draft.slug  # the address of an item never changes: people share it
+    if draft.kind == documents.RESOURCES:
+        from service.crisis.services import stamp_verifications
+
+        document = stamp_verifications(document, clock.today())
     problems = documents.validate(draft.kind, document, default_locale, locales)
     if problems:
         return problems

@@ -12,6 +12,7 @@ from self_help import services as self_help_services
 from self_help.forms import AnswerForm, StepDoneForm
 from service.auth.access import current_staff, requires_roles
 from service.auth.forms import ConfirmForm
+from service.clock import clock
 from service.db import db
 from service.i18n import current_locale
 from service.routing import number_in_query
@@ -46,8 +47,10 @@ def _version_or_404(kind: str, slug: str, number: int):
 @blueprint.get("/")
 @requires_roles(*EDITORS)
 def overview():
+    from service.crisis.services import stale_resources
+
     return render_template("staff_content/overview.html", items=publishing.items(db.session, _locales()),
-                           new_page_form=NewPageForm())
+                           new_page_form=NewPageForm(), unverified=len(stale_resources(db.session)))
 
 
 @blueprint.post("/pages")
@@ -156,9 +159,9 @@ def _edit_as_text(draft):
         status = 422
     stale = []
     if draft.kind == documents.RESOURCES:
-        from service.crisis.services import stale_resources
+        from service.crisis.services import unverified_in
 
-        stale = [row.slug for row in stale_resources(db.session)]
+        stale = unverified_in(publishing.document_of(draft), clock.today())
     return render_template("staff_content/edit_text.html", kind=draft.kind, slug=draft.slug, draft=draft, text=text,
                            note=note, problems=problems, confirm_form=ConfirmForm(), stale=stale), status
 

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 
 from self_help import assessments, scoring
 from self_help import services as module_services
-from service.crisis.views import current_region, region_resources
+from service.crisis.views import CRISIS_KINDS, current_region, visitor_resources
 from service.db import db
 from service.i18n import current_locale
 from service.visitor.current import current_key_id
@@ -117,7 +117,7 @@ def help_first(slug: str):
     after = request.args.get("after", 0, type=int)
     next_number = after + 1 if after < len(definition["questions"]) else None
     return render_template("check/help_first.html", row=row, definition=definition, next_number=next_number,
-                           region=current_region(), resources=region_resources(current_region()), form=ConfirmForm())
+                           region=current_region(), resources=visitor_resources(CRISIS_KINDS), form=ConfirmForm())
 
 
 @blueprint.post("/<slug:slug>/finish")
@@ -150,7 +150,7 @@ def result(slug: str):
                       "range": scoring.score_range(definition, scale["id"])})
     return render_template("check/result.html", row=row, definition=definition, outcome=outcome, bands=bands,
                            key_open=current_key_id() is not None, form=ConfirmForm(),
-                           resources=region_resources(current_region()) if outcome["crisis"] else [])
+                           resources=visitor_resources(CRISIS_KINDS) if outcome["crisis"] else [])
 
 
 @blueprint.post("/<slug:slug>/result/keep")

@@ -10,7 +10,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from service.db import Base
 
 REGIONS = ("be-fr", "be-nl", "fr", "uk", "elsewhere")
-RESOURCE_KINDS = ("emergency", "suicide-prevention", "programme", "prevention", "child-protection")
+# "programme": the programme's own line, configured by staff (number and hours); "reporting":
+# where to report sexual images of children someone came across.
+RESOURCE_KINDS = ("emergency", "suicide-prevention", "programme", "prevention", "child-protection", "reporting")
+# How the number is reached: a call, or a text message (for example Shout, 85258).
+CONTACT_WAYS = ("call", "text")
 
 
 class CrisisResource(Base):
@@ -27,9 +31,11 @@ class CrisisResource(Base):
     # Space-separated languages the service answers in.
     languages: Mapped[str] = mapped_column(String(40))
     phone: Mapped[str] = mapped_column(String(40), default="")
+    contact_way: Mapped[str] = mapped_column(String(8), default="call", server_default="call")
     web_address: Mapped[str] = mapped_column(String(300), default="")
     source_address: Mapped[str] = mapped_column(String(300))
-    verified_on: Mapped[dt.date]
+    # None until a person has checked the entry against its source in the editor.
+    verified_on: Mapped[dt.date | None]
     # JSON: {locale: {"name": ..., "hours": ..., "description": ...}}
     texts: Mapped[str] = mapped_column(Text)
 

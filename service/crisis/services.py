@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from service import audit, crypto, outbox
@@ -54,6 +54,13 @@ class ResourceView:
     hours: str
     description: str
     languages: str
+    contact_way: str = "call"
+    web_address: str = ""
+
+    @property
+    def web_address_shown(self) -> str:
+        """The address as a visitor would type it (shown as text: pages link to no other site)."""
+        return re.sub(r"^https://(www\.)?", "", self.web_address).rstrip("/")
 
 
 def resources_for(session: Session, region: str, locale: str, default_locale: str) -> list[ResourceView]:
@@ -65,13 +72,60 @@ def resources_for(session: Session, region: str, locale: str, default_locale: st
         texts = json.loads(row.texts)
         text = texts.get(locale) or texts.get(default_locale) or {}
         views.append(ResourceView(row.slug, row.kind, text.get("name", ""), row.phone, text.get("hours", ""),
-                                  text.get("description", ""), row.languages))
+                                  text.get("description", ""), row.languages, row.contact_way or "call",
+                                  row.web_address))
     return views
 
 
+def programme_line(session: Session, locale: str, default_locale: str) -> ResourceView | None:
+    """The programme's own line, if staff have configured one (a resource of kind
+    "programme" with a number); None otherwise."""
+    row = session.scalar(select(CrisisResource).where(CrisisResource.kind == "programme", CrisisResource.phone != "")
+                         .order_by(CrisisResource.position))
+    if row is None:
+        return None
+    texts = json.loads(row.texts)
+    text = texts.get(locale) or texts.get(default_locale) or {}
+    return ResourceView(row.slug, row.kind, text.get("name", ""), row.phone, text.get("hours", ""),
+                        text.get("description", ""), row.languages, row.contact_way or "call", row.web_address)
+
+
 def stale_resources(session: Session) -> list[CrisisResource]:
+    """Resources to flag to staff: never verified by a person, or not for six months."""
     cutoff = clock.today() - STALE_AFTER
-    return list(session.scalars(select(CrisisResource).where(CrisisResource.verified_on < cutoff)))
+    return list(session.scalars(select(CrisisResource).where(
+        or_(CrisisResource.verified_on.is_(None), CrisisResource.verified_on < cutoff))
+        .order_by(CrisisResource.position)))
+
+
+def unverified_in(document: dict, today: dt.date) -> list[str]:
+    """The slugs of a resource list (for example the draft in the editor) that no person
+    has verified, or not for six months."""
+    flagged = []
+    for resource in document.get("resources") or []:
+        verified = resource.get("verified_on") if isinstance(resource, dict) else None
+        try:
+            recent = bool(verified) and dt.date.fromisoformat(str(verified)) >= today - STALE_AFTER
+        except ValueError:
+            recent = False
+        if isinstance(resource, dict) and not recent:
+            flagged.append(str(resource.get("slug", "?")))
+    return flagged
+
+
+def stamp_verifications(document: dict, today: dt.date) -> dict:
+    """In the editor, a person who has checked a resource against its source writes
+    `verify_now = true`; saving turns that into today's date (verified_on)."""
+    resources = document.get("resources")
+    if not isinstance(resources, list):
+        return document
+    stamped = []
+    for resource in resources:
+        if isinstance(resource, dict) and resource.get("verify_now") is True:
+            resource = {key: value for key, value in resource.items() if key != "verify_now"}
+            resource["verified_on"] = today.isoformat()
+        stamped.append(resource)
+    return {**document, "resources": stamped}
 
 
 def apply_resources(session: Session, document: dict) -> None:
@@ -89,19 +143,26 @@ def apply_resources(session: Session, document: dict) -> None:
         row.position, row.kind = position, resource["kind"]
         row.regions, row.languages = " ".join(resource["regions"]), " ".join(resource.get("languages", []))
         row.phone, row.web_address = resource.get("phone", ""), resource.get("web_address", "")
+        row.contact_way = resource.get("contact_way", "call")
         row.source_address = resource["source_address"]
-        row.verified_on = dt.date.fromisoformat(str(resource["verified_on"]))
+        verified = resource.get("verified_on")
+        row.verified_on = dt.date.fromisoformat(str(verified)) if verified else None
         row.texts = json.dumps(resource["texts"], ensure_ascii=False, sort_keys=True)
     session.flush()
 
 
+MAX_RESOURCES = 200
+
+
 def validate_resources(document: dict, locales: tuple[str, ...]) -> list[str]:
-    from service.crisis.models import RESOURCE_KINDS
+    from service.crisis.models import CONTACT_WAYS, RESOURCE_KINDS
 
     problems = []
     resources = document.get("resources")
-    if not isinstance(resources, list) or not resources:
+    if not isinstance(resources, list) or not resources or not all(isinstance(item, dict) for item in resources):
         return ["List at least one resource under [[resources]]."]
+    if len(resources) > MAX_RESOURCES:
+        return [f"At most {MAX_RESOURCES} resources."]
     seen = set()
     for number, resource in enumerate(resources, start=1):
         where = f"Resource {number} ({resource.get('slug', '?')})"
@@ -110,25 +171,41 @@ def validate_resources(document: dict, locales: tuple[str, ...]) -> list[str]:
         if resource.get("slug") in seen:
             problems.append(f"{where}: another resource has the same slug.")
         seen.add(resource.get("slug"))
-        if resource.get("kind") not in RESOURCE_KINDS:
+        kind = resource.get("kind")
+        if kind not in RESOURCE_KINDS:
             problems.append(f"{where}: kind must be one of {', '.join(RESOURCE_KINDS)}.")
         regions = resource.get("regions", [])
-        if not regions or set(regions) - set(REGIONS) - {"all"}:
+        if not isinstance(regions, list) or not regions or set(map(str, regions)) - set(REGIONS) - {"all"}:
             problems.append(f"{where}: regions must be among {', '.join(REGIONS)} or all.")
         if resource.get("phone") and not SERVICE_NUMBER.match(str(resource["phone"])):
             problems.append(f"{where}: the phone number has characters a phone cannot dial.")
+        if kind == "programme" and not resource.get("phone"):
+            problems.append(f"{where}: the programme's line needs its number (phone).")
+        if resource.get("contact_way", "call") not in CONTACT_WAYS:
+            problems.append(f"{where}: contact_way is call or text.")
         if not str(resource.get("source_address", "")).startswith("https://"):
             problems.append(f"{where}: give the https address where the number was checked (source_address).")
-        try:
-            verified = dt.date.fromisoformat(str(resource.get("verified_on", "")))
-            if verified > clock.today():
-                problems.append(f"{where}: verified_on is in the future.")
-        except ValueError:
-            problems.append(f"{where}: verified_on must be a date like 2026-11-22.")
+        if kind != "programme" and not str(resource.get("web_address", "")).startswith("https://"):
+            problems.append(f"{where}: give the service's own https address (web_address), shown to visitors.")
+        if "verify_now" in resource and not isinstance(resource["verify_now"], bool):
+            problems.append(f"{where}: verify_now is true or false.")
+        if resource.get("verified_on") not in (None, ""):
+            try:
+                verified = dt.date.fromisoformat(str(resource["verified_on"]))
+                if verified > clock.today():
+                    problems.append(f"{where}: verified_on is in the future.")
+            except ValueError:
+                problems.append(f"{where}: verified_on must be a date like 2026-11-22.")
         texts = resource.get("texts", {})
+        if not isinstance(texts, dict):
+            problems.append(f"{where}: texts is a table per language.")
+            continue
         for locale in locales:
-            if not (texts.get(locale) or {}).get("name", "").strip():
+            text = texts.get(locale) or {}
+            if not str(text.get("name", "")).strip():
                 problems.append(f"{where}: the name in {locale} is missing.")
+            if not str(text.get("hours", "")).strip():
+                problems.append(f"{where}: the hours in {locale} are missing.")
     return problems
 
 
@@ -136,12 +213,13 @@ def validate_resources(document: dict, locales: tuple[str, ...]) -> list[str]:
 
 
 def validate_request(channel: str, contact: str, time_window: str, language: str, message: str,
-                     locales: tuple[str, ...]) -> dict:
-    """The request as it will be kept, or InvalidRequest with a message per field."""
+                     locales: tuple[str, ...], channels: tuple[str, ...] = CHANNELS) -> dict:
+    """The request as it will be kept, or InvalidRequest with a message per field.
+    `channels`: the ways offered (calling the programme's line only when it is configured)."""
     problems: dict[str, str] = {}
     contact = (contact or "").strip()
     message = (message or "").replace("\r\n", "\n").strip()
-    if channel not in CHANNELS:
+    if channel not in CHANNELS or channel not in channels:
         problems["channel"] = str(_l("Please choose how we should contact you."))
     if channel == "phone" and not PHONE.match(contact):
         problems["contact"] = str(_l("Please give a phone number we can call, for example +32 470 12 34 56."))

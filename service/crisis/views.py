@@ -18,14 +18,29 @@ from service.visitor.services import MalformedKey
 
 blueprint = Blueprint("crisis", __name__, template_folder="templates")
 
-REGION_BY_LOCALE = {"fr": "fr", "nl": "be-nl", "en": "uk"}
+# Before the visitor chooses a region, the lines for their language: never their address.
+# One entry per language; a language not listed shows the lines for "elsewhere".
+REGIONS_BY_LANGUAGE = {
+    "fr": ("be-fr", "fr"),
+    "en": ("uk", "be-fr", "be-nl"),
+    "nl": ("be-nl",),
+}
+# The order kinds are listed in, within a region.
+KIND_ORDER = ("programme", "emergency", "suicide-prevention", "prevention", "child-protection", "reporting")
+# The lines shown with crisis help in the self-check: every kind but where to report images.
+CRISIS_KINDS = KIND_ORDER[:-1]
+
+
+def shown_regions() -> tuple[str, ...]:
+    """The region the visitor chose, or the regions of their language."""
+    chosen = session.get("region")
+    if chosen in REGIONS:
+        return (chosen,)
+    return REGIONS_BY_LANGUAGE.get(current_locale(), ("elsewhere",))
 
 
 def current_region() -> str:
-    chosen = session.get("region")
-    if chosen in REGIONS:
-        return chosen
-    return "elsewhere"
+    return shown_regions()[0]
 
 
 def region_resources(region: str) -> list[services.ResourceView] | None:
@@ -38,6 +53,19 @@ def region_resources(region: str) -> list[services.ResourceView] | None:
         return None
 
 
+def visitor_resources(kinds: tuple[str, ...] = KIND_ORDER) -> list[services.ResourceView] | None:
+    """The resources of the shown regions, each once, in kind order (None: no database)."""
+    found: dict[str, services.ResourceView] = {}
+    for region in shown_regions():
+        resources = region_resources(region)
+        if resources is None:
+            return None
+        for resource in resources:
+            if resource.kind in kinds:
+                found.setdefault(resource.slug, resource)
+    return sorted(found.values(), key=lambda resource: kinds.index(resource.kind))
+
+
 @blueprint.get("/help-now")
 def help_now():
     chosen = request.args.get("region")
@@ -45,15 +73,39 @@ def help_now():
         if chosen not in REGIONS:
             abort(404)
         session["region"] = chosen
-    region = current_region()
-    return render_template("crisis/help_now.html", region=region, regions=REGIONS,
-                           region_chosen="region" in session, resources=region_resources(region))
+    regions = shown_regions()
+    by_region = []
+    for region in regions:
+        resources = region_resources(region)
+        by_region.append((region, None if resources is None else sorted(
+            (resource for resource in resources if resource.kind != "reporting"),
+            key=lambda resource: KIND_ORDER.index(resource.kind))))
+    every = visitor_resources()
+    return render_template(
+        "crisis/help_now.html", region=regions[0], regions=REGIONS, region_chosen="region" in session,
+        shown_regions=regions, by_region=by_region,
+        boxes=None if every is None else {kind: [resource for resource in every if resource.kind in kinds]
+                                          for kind, kinds in (("danger", ("child-protection",)),
+                                                              ("harm", ("programme", "prevention")),
+                                                              ("life", ("suicide-prevention",)),
+                                                              ("report", ("reporting",)))})
+
+
+def _programme_line():
+    try:
+        return services.programme_line(db.session, current_locale(), current_app.config["PAUSE"].default_locale)
+    except SQLAlchemyError:
+        db.session.rollback()
+        return None
 
 
 @blueprint.route("/help-now/contact", methods=["GET", "POST"])
 @rate_limit("5 per hour", methods=["POST"])
 def contact():
     form = ContactRequestForm()
+    line = _programme_line()
+    if line is None:  # "call the programme's line" only when staff have configured one
+        form.channel.choices = [choice for choice in form.channel.choices if choice.value != "call-line"]
     form.language.choices = [SelectChoice(code, code) for code in current_app.config["PAUSE"].locales]
     if request.method == "GET":
         form.language.data = current_locale()
@@ -63,7 +115,8 @@ def contact():
         try:
             request_data = services.validate_request(form.channel.data, form.contact.data, form.time_window.data,
                                                      form.language.data, form.message.data,
-                                                     current_app.config["PAUSE"].locales)
+                                                     current_app.config["PAUSE"].locales,
+                                                     tuple(choice.value for choice in form.channel.choices))
         except services.InvalidRequest as invalid:
             problems = invalid.problems
         else:
@@ -72,8 +125,9 @@ def contact():
                                                 current_app.config["PAUSE"].base_url + url_for("duty.queue"))
                 window = case.time_window
             return render_template("crisis/contact_opened.html", code=code, channel=request_data["channel"],
-                                   window=window)
-    return render_template("crisis/contact.html", form=form, problems=problems), (422 if problems else 200)
+                                   window=window, line=line)
+    return render_template("crisis/contact.html", form=form, problems=problems, line=line), \
+        (422 if problems else 200)
 
 
 @blueprint.route("/help-now/contact/status", methods=["GET", "POST"])
