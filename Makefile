@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app service
 CATALOGUES := $(wildcard service/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGUES:.po=.mo)
 
-.PHONY: run test bench install install-dev browser wrk translations messages lint clean
+.PHONY: run test bench install install-dev browser wrk translations messages typography lint clean
 
 run: install translations
 	$(FLASK) db upgrade
@@ -63,6 +63,12 @@ messages: install-dev
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 	  --project Pause --copyright-holder Pause -o service/translations/messages.pot service self_help content booking
 	$(BIN)/pybabel update --no-fuzzy-matching -i service/translations/messages.pot -d service/translations
+	$(MAKE) typography
+
+# French typography by rule (content/typography.py): a non-breaking space before : ; ? !
+# in the French catalogue and the shipped French content.
+typography: install
+	$(BIN)/python -m content.typography service/translations content/seed
 
 clean:
 	rm -rf $(VENV) .pytest_cache

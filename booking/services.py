@@ -40,7 +40,8 @@ EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s.]{2,}$")
 REVEAL_WINDOW = dt.timedelta(hours=1)
 DETAILS_KEPT_AFTER_SESSION = dt.timedelta(hours=24)
 REDUCED_AFTER = dt.timedelta(days=30)
-NEUTRAL_TITLE = "Appointment"
+# In the visitor's language when the file is made (« Rendez-vous » in French).
+NEUTRAL_TITLE = _l("Appointment")
 
 
 class SlotTaken(Exception):
@@ -269,7 +270,7 @@ def calendar_file(booking: Booking, profile: TherapistProfile, title: str, descr
     event.add("dtstamp", clock.now().replace(tzinfo=dt.UTC))
     event.add("dtstart", booking.starts_at.replace(tzinfo=dt.UTC))
     event.add("dtend", booking.ends_at.replace(tzinfo=dt.UTC))
-    event.add("summary", title or NEUTRAL_TITLE)
+    event.add("summary", title or str(NEUTRAL_TITLE))
     event.add("description", description)
     calendar.add_component(event)
     return calendar.to_ical()

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from content import documents
 from content.models import ContentVersion, Page
+from content.typography import typeset_document
 from self_help.models import Assessment, Module
 from service import audit
 from service.auth.models import StaffMember
@@ -113,7 +114,8 @@ def record_seed_version(session: Session, kind: str, document: dict, note: str =
     if session.scalar(select(ContentVersion.id).where(ContentVersion.kind == kind,
                                                       ContentVersion.slug == document["slug"]).limit(1)):
         return False
-    row = _new_version(session, kind, documents.sanitized(document), PUBLISHED, None, "seed", note[:500])
+    row = _new_version(session, kind, typeset_document(documents.sanitized(document)), PUBLISHED, None, "seed",
+                       note[:500])
     row.published_at, row.publisher_name = clock.now(), "seed"
     documents.apply(session, kind, document_of(row), row.number)
     return True
@@ -155,7 +157,7 @@ def save_draft(session: Session, staff: StaffMember, draft: ContentVersion, docu
     _require(staff, EDITING_ROLES)
     if draft.state != DRAFT:
         raise WorkflowError(_l("Only a draft can be edited."))
-    document = documents.sanitized(document)
+    document = typeset_document(documents.sanitized(document))
     document["slug"] = draft.slug  # the address of an item never changes: people share it
     if draft.kind == documents.RESOURCES:
         from service.crisis.services import stamp_verifications
