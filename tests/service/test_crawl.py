@@ -53,7 +53,7 @@ def crawl(app, client, start: str, locale: str, prefix: str = "", once: tuple[st
         found = [("url", link) for link in CSS_URL.findall(body)] if path.endswith(".css") else LINK.findall(body)
         for attribute, link in found:
             link = urldefrag(html.unescape(link))[0]
-            if not link or link.startswith(("tel:", "data:image/svg")):
+            if not link or link.startswith(("tel:", "sms:", "data:image/svg")):  # sms: a line to text
                 continue
             parts = urlsplit(link)
             if parts.scheme or parts.netloc:
