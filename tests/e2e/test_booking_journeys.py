@@ -15,6 +15,7 @@ pytestmark = pytest.mark.e2e
 
 CONFIRMED = {"en": "Your appointment is booked", "fr": "Votre rendez-vous est réservé"}
 CANCELLED = {"en": "cancelled", "fr": "annulé"}
+DEFAULT_TITLE = {"en": "Appointment", "fr": "Rendez-vous"}
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js-on", "js-off"])
@@ -38,7 +39,7 @@ def test_a_visitor_books_downloads_the_calendar_and_cancels_elsewhere(live_serve
     saved = tmp_path / "appointment.ics"
     download_info.value.save_as(saved)
     ics = saved.read_text()
-    assert "BEGIN:VEVENT" in ics and "SUMMARY:Appointment" in ics and "help" not in ics
+    assert "BEGIN:VEVENT" in ics and f"SUMMARY:{DEFAULT_TITLE[locale]}" in ics and "help" not in ics
     assert problems == []
 
     elsewhere = open_context(javascript=javascript, locale=locale).new_page()
