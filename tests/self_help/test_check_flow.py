@@ -222,3 +222,22 @@ def test_validated_definition_errors_are_listed_to_staff(seeded, make_staff):
                                            "definition": "# " + "x" * 50_000})
     assert too_long.status_code == 422
     assert "The text is too long (" in too_long.get_data(as_text=True)
+
+
+def test_staff_cannot_save_an_assessment_whose_crisis_answer_reaches_a_reassuring_band(seeded, make_staff):
+    from tests.conftest import sign_in
+
+    client = seeded.test_client()
+    sign_in(client, make_staff("ed", roles=("editor",)))
+    page = client.get("/staff/content/assessment/wellbeing").get_data(as_text=True)
+    edit_url = client.post("/staff/content/assessment/wellbeing/draft",
+                           data={"csrf_token": csrf_token_from(page)}).headers["Location"]
+    page = client.get(edit_url).get_data(as_text=True)
+    text = html.unescape(page.split('name="definition"')[1].split(">", 1)[1].split("</textarea>")[0])
+    assert "crisis_minimum_band = 3" in text
+    response = client.post(edit_url, data={"csrf_token": csrf_token_from(page), "action": "save",
+                                           "definition": text.replace("crisis_minimum_band = 3", "crisis_minimum_band = 1")})
+    assert response.status_code == 422
+    shown = html.unescape(response.get_data(as_text=True))
+    assert ("the crisis answer 'yes' to question 9 (ending-life-or-self-harm) can end in the reassuring band 0–7"
+            in shown)
