@@ -96,16 +96,29 @@ class Booking(Base):
     starts_at: Mapped[dt.datetime | None]
     ends_at: Mapped[dt.datetime | None]
     session_day: Mapped[dt.date]
-    sealed_note: Mapped[bytes | None] = mapped_column(LargeBinary)
-    sealed_contact: Mapped[bytes | None] = mapped_column(LargeBinary)
-    sealed_reminder_email: Mapped[bytes | None] = mapped_column(LargeBinary)
-    sealed_therapist_message: Mapped[bytes | None] = mapped_column(LargeBinary)
-    calendar_title: Mapped[str] = mapped_column(String(80), default="")
+    sealed_note: Mapped[bytes | None] = mapped_column(LargeBinary, info={"sealed": True})
+    sealed_contact: Mapped[bytes | None] = mapped_column(LargeBinary, info={"sealed": True})
+    sealed_reminder_email: Mapped[bytes | None] = mapped_column(LargeBinary, info={"sealed": True})
+    sealed_therapist_message: Mapped[bytes | None] = mapped_column(LargeBinary, info={"sealed": True})
+    # The visitor's own title for their calendar file: it may say what the appointment is
+    # for, so it is sealed like the note and erased with it.
+    sealed_calendar_title: Mapped[bytes | None] = mapped_column(LargeBinary, info={"sealed": True})
     created_at: Mapped[dt.datetime]
     reminded_day_before_at: Mapped[dt.datetime | None]
     reminded_hour_before_at: Mapped[dt.datetime | None]
     details_erased_at: Mapped[dt.datetime | None]
     reduced_at: Mapped[dt.datetime | None]
+
+
+class ReminderMail(Base):
+    """Which queued message is a reminder of which booking, so that erasing the booking's
+    details (or cancelling it) also removes reminders not yet sent, with their address."""
+
+    __tablename__ = "booking_reminder_mails"
+
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("outbox_messages.id", ondelete="CASCADE"), primary_key=True,
+                                            index=True)
 
 
 # Overlap guards that SQLAlchemy cannot declare portably; the migration creates the same.

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 import secrets
 import time
+import uuid
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
@@ -25,18 +25,21 @@ from booking.models import (
     AvailabilityException,
     AvailabilityWindow,
     Booking,
+    ReminderMail,
     TherapistProfile,
 )
 from content.cache import database_of
 from service import audit, crypto, outbox
+from service.addresses import checked_address
 from service.auth.models import StaffMember
 from service.clock import clock
 from service.crisis.services import PHONE
 from service.hashing import anonymous_key_digest
+from service.visitor.current import key_forgetting
 from service.visitor.services import format_key, generate_key, normalise_key
 
 MAX_NOTE = 1000
-EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s.]{2,}$")
+MAX_CALENDAR_TITLE = 80
 REVEAL_WINDOW = dt.timedelta(hours=1)
 DETAILS_KEPT_AFTER_SESSION = dt.timedelta(hours=24)
 REDUCED_AFTER = dt.timedelta(days=30)
@@ -173,9 +176,12 @@ def validate_request(profile: TherapistProfile, modality: str, language: str, no
         problems["note"] = str(_l("Your text contains characters we cannot keep. Please remove them."))
     if modality == "phone" and not PHONE.match(contact):
         problems["contact"] = str(_l("For a phone session, please give a number the therapist can call."))
-    if reminder_email and not EMAIL.match(reminder_email):
-        problems["reminder_email"] = str(_l("This does not look like an e-mail address. Leave it empty if you "
-                                            "want no reminder."))
+    if reminder_email:
+        try:
+            reminder_email = checked_address(reminder_email)
+        except ValueError:
+            problems["reminder_email"] = str(_l("This does not look like an e-mail address. Leave it empty if "
+                                                "you want no reminder."))
     if problems:
         raise InvalidBooking(problems)
     return {"modality": modality, "language": language, "note": note,
@@ -203,7 +209,9 @@ def book(session: Session, therapist_id: int, starts_at: dt.datetime, request: d
         sealed_note=crypto.seal(request["note"]) if request["note"] else None,
         sealed_contact=crypto.seal(request["contact"]) if request["contact"] else None,
         sealed_reminder_email=crypto.seal(request["reminder_email"]) if request["reminder_email"] else None,
-        sealed_therapist_message=None, calendar_title=calendar_title[:80], created_at=clock.now(),
+        sealed_therapist_message=None,
+        sealed_calendar_title=crypto.seal(calendar_title[:MAX_CALENDAR_TITLE]) if calendar_title.strip() else None,
+        created_at=clock.now(),
         reminded_day_before_at=None, reminded_hour_before_at=None, details_erased_at=None, reduced_at=None,
     )
     try:
@@ -236,6 +244,52 @@ def _before_cutoff(booking: Booking, cutoff: dt.timedelta) -> None:
 def cancel(session: Session, booking: Booking, cutoff: dt.timedelta) -> None:
     _before_cutoff(booking, cutoff)
     booking.status = "cancelled"
+    delete_unsent_reminders(session, [booking.id])
+
+
+def calendar_title(booking: Booking) -> str:
+    """The visitor's own title for the calendar file, or "" for the neutral one."""
+    return crypto.unseal(booking.sealed_calendar_title) if booking.sealed_calendar_title else ""
+
+
+def delete_unsent_reminders(session: Session, booking_ids: list[int]) -> int:
+    """Reminders of these bookings still waiting in the outbox go, with the address they
+    hold; sent ones are already without it."""
+    from sqlalchemy import delete
+
+    if not booking_ids:
+        return 0
+    waiting = select(ReminderMail.message_id).where(ReminderMail.booking_id.in_(booking_ids))
+    return session.execute(delete(outbox.OutboxMessage).where(outbox.OutboxMessage.id.in_(waiting),
+                                                              outbox.OutboxMessage.sent_at.is_(None))
+                           .execution_options(synchronize_session=False)).rowcount or 0
+
+
+def erase_details(session: Session, booking: Booking) -> None:
+    """What the visitor wrote, the way to reach them, their reminder address and title,
+    and the therapist's message: all sealed, all gone, with reminders not yet sent."""
+    booking.sealed_note = booking.sealed_contact = booking.sealed_reminder_email = None
+    booking.sealed_therapist_message = booking.sealed_calendar_title = None
+    delete_unsent_reminders(session, [booking.id])
+
+
+@key_forgetting.connect
+def _forget_bookings_with_the_key(session: Session, key_id: int) -> None:
+    forget_bookings_of_key(session, key_id)
+
+
+def forget_bookings_of_key(session: Session, key_id: int) -> int:
+    """"Forget me": the key's future bookings are cancelled, their sealed details erased
+    and their queued reminders deleted, before the key itself goes (and with it the link
+    from the bookings to the key). Past ones keep only what the therapist records."""
+    now, changed = clock.now(), 0
+    for booking in session.scalars(select(Booking).where(Booking.anonymous_key_id == key_id)):
+        if booking.status == LIVE and booking.starts_at is not None and booking.starts_at > now:
+            booking.status = "cancelled"
+        erase_details(session, booking)
+        booking.details_erased_at = booking.details_erased_at or now
+        changed += 1
+    return changed
 
 
 def move(session: Session, booking: Booking, new_start: dt.datetime, cutoff: dt.timedelta) -> None:
@@ -258,15 +312,25 @@ def therapist_message(booking: Booking) -> str:
     return crypto.unseal(booking.sealed_therapist_message) if booking.sealed_therapist_message else ""
 
 
+# A calendar file can be seen by anyone who sees the visitor's calendar: nothing in it
+# names the programme, not even the identifiers calendar apps keep.
+NEUTRAL_PRODID = "-//Calendar//Appointment//EN"
+
+
+def neutral_uid(booking: Booking) -> str:
+    """Stable for a booking (importing the file twice updates one event), naming nothing."""
+    return str(uuid.uuid5(uuid.NAMESPACE_OID, f"booking {booking.reference}"))
+
+
 def calendar_file(booking: Booking, profile: TherapistProfile, title: str, description: str) -> bytes:
     """An .ics for the visitor: neutral words unless they chose a title of their own."""
     from icalendar import Calendar, Event
 
     calendar = Calendar()
-    calendar.add("prodid", "-//Pause//Appointment//EN")
+    calendar.add("prodid", NEUTRAL_PRODID)
     calendar.add("version", "2.0")
     event = Event()
-    event.add("uid", f"{booking.reference}@pause")
+    event.add("uid", neutral_uid(booking))
     event.add("dtstamp", clock.now().replace(tzinfo=dt.UTC))
     event.add("dtstart", booking.starts_at.replace(tzinfo=dt.UTC))
     event.add("dtend", booking.ends_at.replace(tzinfo=dt.UTC))
@@ -352,12 +416,12 @@ def calendar_feed(session: Session, profile: TherapistProfile) -> bytes:
     from icalendar import Calendar, Event
 
     calendar = Calendar()
-    calendar.add("prodid", "-//Pause//Therapist calendar//EN")
+    calendar.add("prodid", NEUTRAL_PRODID)
     calendar.add("version", "2.0")
     for booking in session.scalars(select(Booking).where(Booking.therapist_id == profile.id,
                                                          Booking.status == LIVE, Booking.starts_at >= clock.now())):
         event = Event()
-        event.add("uid", f"{booking.reference}@pause")
+        event.add("uid", neutral_uid(booking))
         event.add("dtstamp", clock.now().replace(tzinfo=dt.UTC))
         event.add("dtstart", booking.starts_at.replace(tzinfo=dt.UTC))
         event.add("dtend", booking.ends_at.replace(tzinfo=dt.UTC))
@@ -405,9 +469,11 @@ def send_due_reminders(session: Session) -> int:
             setattr(booking, reminder.field, now)
             if reminder.field == "reminded_day_before_at" and now >= booking.starts_at - dt.timedelta(hours=1):
                 continue
-            outbox.queue(session, crypto.unseal(booking.sealed_reminder_email), reminder.subject,
-                         f"This is a reminder of an appointment at {booking.starts_at:%Y-%m-%d %H:%M} UTC.\n\n"
-                         "You asked for this reminder. No reply is needed.")
+            message = outbox.queue(session, crypto.unseal(booking.sealed_reminder_email), reminder.subject,
+                                   f"This is a reminder of an appointment at {booking.starts_at:%Y-%m-%d %H:%M} "
+                                   "UTC.\n\nYou asked for this reminder. No reply is needed.")
+            session.flush()
+            session.add(ReminderMail(booking_id=booking.id, message_id=message.id))
             queued += 1
     return queued
 
@@ -418,8 +484,7 @@ def erase_booking_details(session: Session) -> int:
     now, changed = clock.now(), 0
     for booking in session.scalars(select(Booking).where(Booking.details_erased_at.is_(None),
                                                          Booking.ends_at <= now - DETAILS_KEPT_AFTER_SESSION)):
-        booking.sealed_note = booking.sealed_contact = booking.sealed_reminder_email = None
-        booking.sealed_therapist_message = None
+        erase_details(session, booking)
         booking.details_erased_at = now
         changed += 1
     for booking in session.scalars(select(Booking).where(Booking.reduced_at.is_(None),
@@ -429,9 +494,7 @@ def erase_booking_details(session: Session) -> int:
         booking.key_digest = None
         booking.anonymous_key_id = None
         booking.starts_at = booking.ends_at = None
-        booking.calendar_title = ""
-        booking.sealed_note = booking.sealed_contact = booking.sealed_reminder_email = None
-        booking.sealed_therapist_message = None
+        erase_details(session, booking)
         booking.reduced_at = now
         changed += 1
     return changed

@@ -168,7 +168,7 @@ def calendar():
     if booking is None or booking.starts_at is None:
         abort(404)
     profile = db.session.get(TherapistProfile, booking.therapist_id)
-    data = services.calendar_file(booking, profile, booking.calendar_title,
+    data = services.calendar_file(booking, profile, services.calendar_title(booking),
                                   _("Reference %(reference)s.", reference=booking.reference))
     response = current_app.response_class(data, mimetype="text/calendar")
     response.headers["Content-Disposition"] = 'attachment; filename="appointment.ics"'

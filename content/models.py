@@ -53,3 +53,14 @@ class ContentVersion(Base):
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
     published_at: Mapped[dt.datetime | None]
+
+
+class ContentContributor(Base):
+    """Everyone who opened, saved, submitted or restored a version: none of them may
+    publish it (four eyes)."""
+
+    __tablename__ = "content_contributors"
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("content_versions.id", ondelete="CASCADE"), primary_key=True)
+    # No foreign key, as for the author: the record outlives the account.
+    staff_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)

@@ -16,6 +16,8 @@ import bleach
 import markdown
 from bleach.html5lib_shim import Filter
 
+from service.routing import as_a_browser_reads_it, local_path_or
+
 ALLOWED_TAGS = frozenset({
     "h2", "h3", "h4", "h5", "h6", "p", "br",
     "ul", "ol", "li", "strong", "em",
@@ -31,10 +33,23 @@ ALLOWED_PROTOCOLS = frozenset({"http", "https", "tel"})
 
 def is_local_link(href: str) -> bool:
     """A path on this site, an anchor, or a phone number: pages never point at another
-    host, so a visitor's browser never talks to anyone but us."""
-    href = href.strip()
-    return (href.startswith("/") and not href.startswith("//") and "\\" not in href) or href.startswith(
-        ("#", "tel:"))
+    host, so a visitor's browser never talks to anyone but us. Judged as the browser
+    will read it: tabs, line breaks and other control characters removed first."""
+    return local_link(href) is not None
+
+
+def local_link(href: str) -> str | None:
+    """The address as it may be kept in a page (what the browser will follow), or None."""
+    # bleach hands the attribute over with its character references still in: the
+    # browser resolves them, and so does this check.
+    cleaned = as_a_browser_reads_it(html.unescape(href))
+    if any(ord(char) < 32 or ord(char) == 127 for char in cleaned):
+        return None
+    if cleaned.startswith("#") or cleaned.lower().startswith("tel:"):
+        return cleaned
+    if cleaned.startswith("/") and local_path_or(cleaned, "") == cleaned:
+        return cleaned
+    return None
 
 
 class LinkRelFilter(Filter):
@@ -46,8 +61,12 @@ class LinkRelFilter(Filter):
             if token["type"] in ("StartTag", "EmptyTag") and token["name"] == "a":
                 attributes = dict(token.get("data") or {})
                 href = attributes.get((None, "href"))
-                if href is not None and not is_local_link(href):
-                    del attributes[(None, "href")]
+                if href is not None:
+                    kept = local_link(href)
+                    if kept is None:
+                        del attributes[(None, "href")]
+                    else:
+                        attributes[(None, "href")] = kept
                 attributes[(None, "rel")] = "noopener noreferrer"
                 token["data"] = attributes
             yield token
@@ -63,8 +82,21 @@ _cleaner = bleach.Cleaner(
 )
 
 
+# Elements whose content is code or hidden text, not prose: removed whole, content and
+# all, rather than left on the page as visible text once their tags are stripped.
+_WHOLE_ELEMENTS = re.compile(r"<(script|style|template|noscript|iframe|object|textarea|title|xmp|noembed|noframes)"
+                             r"\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+
+
+def without_code_blocks(text: str) -> str:
+    previous = None
+    while previous != text:  # nested or overlapping blocks
+        previous, text = text, _WHOLE_ELEMENTS.sub("", text)
+    return text
+
+
 def sanitize_html(html: str) -> str:
-    return _cleaner.clean(html)
+    return _cleaner.clean(without_code_blocks(html))
 
 
 @lru_cache(maxsize=2048)
@@ -84,7 +116,8 @@ def clean_source(text: str) -> str:
     "&" and "<" in prose stay as they were, so editing twice changes nothing."""
     current = (text or "").replace("\r\n", "\n")
     for _ in range(5):
-        stripped = html.unescape(bleach.clean(current, tags=set(), strip=True, strip_comments=True))
+        stripped = html.unescape(bleach.clean(without_code_blocks(current), tags=set(), strip=True,
+                                              strip_comments=True))
         stripped = _UNSAFE_LINK_TARGET.sub("](#", stripped)
         if stripped == current:
             break

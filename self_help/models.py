@@ -102,7 +102,7 @@ class ExerciseAnswer(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key_id: Mapped[int] = mapped_column(ForeignKey("anonymous_keys.id", ondelete="CASCADE"), index=True)
     exercise_id: Mapped[int] = mapped_column(ForeignKey("exercises.id", ondelete="CASCADE"))
-    sealed_answer: Mapped[bytes] = mapped_column(LargeBinary)
+    sealed_answer: Mapped[bytes] = mapped_column(LargeBinary, info={"sealed": True})
     updated_on: Mapped[dt.date]
 
 
@@ -128,7 +128,7 @@ class AssessmentResult(Base):
     key_id: Mapped[int] = mapped_column(ForeignKey("anonymous_keys.id", ondelete="CASCADE"), index=True)
     assessment_slug: Mapped[str] = mapped_column(String(80))
     taken_on: Mapped[dt.date]
-    sealed_result: Mapped[bytes] = mapped_column(LargeBinary)
+    sealed_result: Mapped[bytes] = mapped_column(LargeBinary, info={"sealed": True})
 
 
 class AssessmentCount(Base):

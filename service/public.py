@@ -7,6 +7,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from content.page_cache import shared_page
 from service.db import db
+from service.routing import local_path_or
 
 blueprint = Blueprint("public", __name__)
 
@@ -37,6 +38,4 @@ def healthz():
 def local_path_or_home(target: str) -> str:
     """Only a path on this site: never another host, so the switch cannot be used to
     send a visitor elsewhere."""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return "/"
+    return local_path_or(target, "/")

@@ -21,9 +21,17 @@ class StaffMember(Base):
     # Work address, for notifications only.
     email: Mapped[str] = mapped_column(String(254))
     password_hash: Mapped[str | None] = mapped_column(String(200))
-    totp_secret_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_secret_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, info={"sealed": True})
     # The time step of the last accepted code: a code is accepted once only.
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    # Wrong second-factor codes since the last right one, counted across sign-ins (a new
+    # password step does not start the count again); at the limit the factor is locked.
+    code_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    code_locked_until: Mapped[dt.datetime | None]
+    # An admin asked for this account to be reset (new password and authenticator); a
+    # second admin must approve before anything changes.
+    reset_requested_by: Mapped[int | None] = mapped_column(Integer)
+    reset_requested_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime]
     enrolled_at: Mapped[dt.datetime | None]
     disabled_at: Mapped[dt.datetime | None]

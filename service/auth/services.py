@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service import audit, crypto
+from service.addresses import checked_address
 from service.auth import passwords, sessions, totp
 from service.auth.models import ROLES, EnrolmentInvite, RecoveryCode, StaffMember, StaffRole
 from service.clock import clock
@@ -45,7 +46,13 @@ def create_staff(session: Session, username: str, display_name: str, email: str,
         raise AccountError(_l("Choose at least one role among %(roles)s.", roles=", ".join(ROLES)))
     if find_by_username(session, username) is not None:
         raise AccountError(_l("That username is taken."))
-    staff = StaffMember(username=username, display_name=display_name.strip() or username, email=email.strip(),
+    email = (email or "").strip()
+    if email:
+        try:
+            email = checked_address(email)
+        except ValueError as error:
+            raise AccountError(_l("This does not look like an e-mail address.")) from error
+    staff = StaffMember(username=username, display_name=display_name.strip() or username, email=email,
                         created_at=clock.now(), roles=[StaffRole(role=role) for role in sorted(roles)])
     session.add(staff)
     session.flush()

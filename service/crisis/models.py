@@ -54,9 +54,9 @@ class UrgentCase(Base):
     channel: Mapped[str] = mapped_column(String(20))  # phone, call-line, message
     time_window: Mapped[str] = mapped_column(String(20))
     language: Mapped[str] = mapped_column(String(8))
-    sealed_contact: Mapped[bytes | None] = mapped_column(LargeBinary)
-    sealed_message: Mapped[bytes | None] = mapped_column(LargeBinary)
-    sealed_reply: Mapped[bytes | None] = mapped_column(LargeBinary)
+    sealed_contact: Mapped[bytes | None] = mapped_column(LargeBinary, info={"sealed": True})
+    sealed_message: Mapped[bytes | None] = mapped_column(LargeBinary, info={"sealed": True})
+    sealed_reply: Mapped[bytes | None] = mapped_column(LargeBinary, info={"sealed": True})
     state: Mapped[str] = mapped_column(String(16), index=True)  # open, acknowledged, closed
     created_at: Mapped[dt.datetime]
     acknowledged_at: Mapped[dt.datetime | None]

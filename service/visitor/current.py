@@ -13,6 +13,9 @@ signals = Namespace()
 # Sent with the key's id when a visitor opens or creates a key, so packages that keep
 # session-only state (progress) can move it onto the key.
 key_opened = signals.signal("key-opened")
+# Sent with the database session and the key's id, inside the transaction that forgets
+# the key, so packages that hold things for a key (bookings) erase them in the same unit.
+key_forgetting = signals.signal("key-forgetting")
 
 _SESSION_FIELD = "key_id"
 

@@ -63,7 +63,11 @@ def find_key(session: Session, typed: str) -> AnonymousKey | None:
 
 
 def forget_key(session: Session, key_id: int) -> None:
-    """Deletes the key; the database cascades to everything linked to it."""
+    """Deletes the key; the database cascades to everything linked to it, and packages
+    that keep more for a key (bookings) erase it first, in the same transaction."""
+    from service.visitor.current import key_forgetting
+
+    key_forgetting.send(session, key_id=key_id)
     session.execute(delete(AnonymousKey).where(AnonymousKey.id == key_id))
 
 
