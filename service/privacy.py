@@ -75,6 +75,19 @@ def configure_logging(app: Flask) -> None:
 
     app.before_request(_start_timer)
     app.after_request(_log_request)
+    # Flask's own line for an unhandled exception names the raw path, which can hold a
+    # secret (an enrolment token, a calendar feed's); ours names the route pattern.
+    app.log_exception = _log_exception_with_route  # type: ignore[method-assign]
+
+
+def route_pattern() -> str:
+    """The route pattern of the current request, never its path."""
+    return request.url_rule.rule if request.url_rule is not None else "<unmatched>"
+
+
+def _log_exception_with_route(exc_info) -> None:
+    method = request.method if request.method in _KNOWN_METHODS else "OTHER"
+    logging.getLogger("service").error("Exception on %s [%s]", route_pattern(), method, exc_info=exc_info)
 
 
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -90,7 +103,7 @@ def _log_request(response):
     duration_ms = (time.perf_counter() - started) * 1000 if started else 0.0
     # The route pattern, never the path: paths of static files or 404s are not personal,
     # but a pattern is enough and cannot carry anything a visitor typed.
-    route = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
+    route = route_pattern()
     log_request_line(request.method, route, response.status_code, duration_ms)
     return response
 

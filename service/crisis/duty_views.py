@@ -70,6 +70,8 @@ def act(reference: str, action: str):
                 services.close(session, staff, found, request.form.get("outcome", ""))
             else:
                 abort(404)
+    except services.CaseError as error:
+        flash(str(error), "error")
     except ValueError:
         flash(_("Please choose one of the options."), "error")
     else:

@@ -36,6 +36,10 @@ PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{5,22}$")
 SERVICE_NUMBER = re.compile(r"^\+?[0-9][0-9 ]{1,22}$")
 
 
+class CaseError(ValueError):
+    """A rule about cases was broken; the message is for staff."""
+
+
 class InvalidRequest(ValueError):
     def __init__(self, problems: dict[str, str]) -> None:
         super().__init__("; ".join(problems.values()))
@@ -316,8 +320,15 @@ def record_attempt(session: Session, staff: StaffMember, case: UrgentCase, resul
 
 
 def reply(session: Session, staff: StaffMember, case: UrgentCase, text: str) -> None:
-    """A message the visitor reads when they check their case with the code."""
-    text = (text or "").strip()[:MAX_MESSAGE]
+    """A message the visitor reads when they check their case with the code. Not on a
+    closed case: its sealed fields are about to be erased, and a reply written then would
+    outlive the erasure."""
+    if case.state == "closed" or case.erased_at is not None:
+        raise CaseError(_l("This request is closed: it can no longer get a reply."))
+    text = (text or "").strip()
+    if len(text) > MAX_MESSAGE:
+        raise CaseError(_l("The reply is %(length)d characters long; the most it can be is %(limit)d.",
+                           length=len(text), limit=MAX_MESSAGE))
     case.sealed_reply = crypto.seal(text)
     if case.state == "open":
         acknowledge(session, staff, case)
@@ -368,12 +379,17 @@ def escalate_unacknowledged(session: Session, first_after: dt.timedelta, second_
 
 
 def erase_closed_cases(session: Session, after: dt.timedelta) -> int:
-    """Erases the contact detail, message and reply of cases closed long enough ago."""
+    """Erases the contact detail, message and reply of cases closed long enough ago.
+    Any sealed field still there is erased, whatever `erased_at` says: a value written
+    after an earlier erasure (or by older code) must not stay for good."""
     cutoff, erased = clock.now() - after, 0
+    sealed = [name for model, name in crypto.sealed_columns() if model is UrgentCase]
+    still_held = [getattr(UrgentCase, name).is_not(None) for name in sealed]
     for case in session.scalars(select(UrgentCase).where(UrgentCase.state == "closed",
-                                                         UrgentCase.erased_at.is_(None),
-                                                         UrgentCase.closed_at <= cutoff)):
-        case.sealed_contact = case.sealed_message = case.sealed_reply = None
-        case.erased_at = clock.now()
+                                                         UrgentCase.closed_at <= cutoff,
+                                                         or_(UrgentCase.erased_at.is_(None), *still_held))):
+        for name in sealed:
+            setattr(case, name, None)
+        case.erased_at = case.erased_at or clock.now()
         erased += 1
     return erased
