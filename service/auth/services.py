@@ -20,12 +20,23 @@ from service.auth.models import ROLES, EnrolmentInvite, RecoveryCode, StaffMembe
 from service.clock import clock
 
 INVITE_LIFETIME = dt.timedelta(days=3)
+# Wrong second-factor codes an account may get, across all its sign-ins and the account
+# page, before the factor is locked for a while and the admins are told.
+CODE_FAILURES_BEFORE_LOCK = 10
+CODE_LOCK = dt.timedelta(minutes=30)
+# A reset asked for by one admin waits this long for a second admin's approval.
+RESET_REQUEST_LIFETIME = dt.timedelta(days=2)
 RECOVERY_CODE_COUNT = 10
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
 
 
 class AccountError(ValueError):
     """A rule about accounts was broken; the message is for staff."""
+
+
+class CodeRefused(AccountError):
+    """The second-factor code was wrong (or the factor is locked): counted in its own
+    transaction by the caller, so that refusing the rest does not undo the count."""
 
 
 def normalise_username(username: str) -> str:
@@ -96,6 +107,9 @@ def complete_enrolment(session: Session, token: str, password: str, totp_secret:
     if opened is None:
         raise AccountError(_l("This enrolment link has expired or was already used. Ask an administrator for a new one."))
     invite_row, staff = opened
+    if staff.enrolled_at is not None:
+        # An enrolled account changes hands only through a reset two admins agreed to.
+        raise AccountError(_l("This enrolment link has expired or was already used. Ask an administrator for a new one."))
     problems = passwords.problems_with(password, staff.username)
     if problems:
         raise AccountError(" ".join(str(problem) for problem in problems))
@@ -139,8 +153,71 @@ def check_password(session: Session, username: str, password: str) -> StaffMembe
     return staff
 
 
+def code_locked(staff: StaffMember) -> bool:
+    return staff.code_locked_until is not None and staff.code_locked_until > clock.now()
+
+
+def count_refused_code(session: Session, staff: StaffMember) -> None:
+    """One more wrong code for this account, whichever sign-in or page it came from. At
+    the limit the second factor is locked for CODE_LOCK and the admins are told."""
+    staff.code_failures = (staff.code_failures or 0) + 1
+    if staff.code_failures >= CODE_FAILURES_BEFORE_LOCK:
+        staff.code_failures = 0
+        staff.code_locked_until = clock.now() + CODE_LOCK
+        audit.record(session, staff, "signin.code_locked", "staff", staff.id,
+                     minutes=int(CODE_LOCK.total_seconds() // 60))
+        tell_admins(session, "Pause: a staff account's second factor is locked",
+                    f"The account {staff.username} had {CODE_FAILURES_BEFORE_LOCK} wrong codes in a row. Its "
+                    f"second factor is locked for {int(CODE_LOCK.total_seconds() // 60)} minutes.\n\n"
+                    "If its owner did not type them, someone may know the password: check the audit log.")
+
+
+def tell_admins(session: Session, subject: str, body: str) -> None:
+    from service import outbox
+
+    addresses = sorted({row.email for row in session.scalars(
+        select(StaffMember).join(StaffRole).where(StaffRole.role == "admin", StaffMember.disabled_at.is_(None),
+                                                  StaffMember.enrolled_at.is_not(None))) if row.email})
+    for address in addresses:
+        outbox.queue(session, address, subject, body)
+
+
+def account_ceiling_reached(session: Session, username: str, period: dt.timedelta) -> None:
+    """Records, and tells the admins, that an account is refused for everyone after very
+    many failed passwords: once per period, and only for an account that exists."""
+    from service.auth.models import AuditEntry
+
+    staff = find_by_username(session, username)
+    if staff is None:
+        return
+    told = session.scalar(select(AuditEntry.id).where(AuditEntry.action == "signin.account_ceiling",
+                                                      AuditEntry.object_id == str(staff.id),
+                                                      AuditEntry.at > clock.now() - period).limit(1))
+    if told is not None:
+        return
+    audit.record(session, None, "signin.account_ceiling", "staff", staff.id, actor_name="-")
+    tell_admins(session, "Pause: many failed sign-ins for one staff account",
+                f"The account {staff.username} had very many wrong passwords, from several places. Sign-in to it "
+                f"is refused for everyone for {int(period.total_seconds() // 60)} minutes.\n\n"
+                "Check the audit log; if its owner did not cause this, someone may be guessing the password.")
+
+
 def check_second_factor(session: Session, staff: StaffMember, code: str) -> bool:
-    """A TOTP code (once only) or an unused recovery code (spent by using it)."""
+    """A TOTP code (once only) or an unused recovery code (spent by using it). Wrong
+    codes are counted per account (see count_refused_code); while the factor is locked
+    no code is even looked at."""
+    if code_locked(staff):
+        audit.record(session, staff, "signin.failed", "staff", staff.id, stage="code-locked")
+        return False
+    if _second_factor_matches(session, staff, code):
+        staff.code_failures = 0
+        return True
+    audit.record(session, staff, "signin.failed", "staff", staff.id, stage="code")
+    count_refused_code(session, staff)
+    return False
+
+
+def _second_factor_matches(session: Session, staff: StaffMember, code: str) -> bool:
     code = (code or "").strip().lower()
     if re.fullmatch(r"[\d\s]{6,8}", code):
         secret = crypto.unseal(staff.totp_secret_sealed)
@@ -155,7 +232,6 @@ def check_second_factor(session: Session, staff: StaffMember, code: str) -> bool
                 recovery.used_at = clock.now()
                 audit.record(session, staff, "signin.recovery_code_used", "staff", staff.id)
                 return True
-    audit.record(session, staff, "signin.failed", "staff", staff.id, stage="code")
     return False
 
 
@@ -169,8 +245,11 @@ def change_password(session: Session, staff: StaffMember, current: str, new: str
     cannot take the account over."""
     if not passwords.verify_password(staff.password_hash, current):
         raise AccountError(_l("Your current password is not right."))
-    if not check_second_factor(session, staff, code):
-        raise AccountError(_l("That code is not right."))
+    if code_locked(staff):
+        raise CodeRefused(_l("Too many wrong codes: codes are not accepted for a while. Try again later."))
+    if not _second_factor_matches(session, staff, code):
+        raise CodeRefused(_l("That code is not right."))
+    staff.code_failures = 0
     problems = passwords.problems_with(new, staff.username)
     if problems:
         raise AccountError(" ".join(str(problem) for problem in problems))
@@ -202,6 +281,46 @@ def disable(session: Session, staff: StaffMember, actor: StaffMember) -> None:
 def enable(session: Session, staff: StaffMember, actor: StaffMember) -> None:
     staff.disabled_at = None
     audit.record(session, actor, "staff.enabled", "staff", staff.id)
+
+
+def request_reset(session: Session, staff: StaffMember, actor: StaffMember) -> None:
+    """The first admin's half of a reset: nothing changes yet; a second admin approves."""
+    if staff.id == actor.id:
+        raise AccountError(_l("You cannot reset your own account; change your password on your account page."))
+    staff.reset_requested_by, staff.reset_requested_at = actor.id, clock.now()
+    audit.record(session, actor, "staff.reset_requested", "staff", staff.id)
+
+
+def reset_pending(staff: StaffMember) -> bool:
+    return staff.reset_requested_at is not None and staff.reset_requested_at + RESET_REQUEST_LIFETIME > clock.now()
+
+
+def approve_reset(session: Session, staff: StaffMember, actor: StaffMember) -> str:
+    """The second admin's half: the account's sessions end, its password, authenticator
+    and recovery codes go (it cannot be used until it is enrolled again), its owner is
+    told, and a new enrolment token is returned for the link."""
+    if not reset_pending(staff):
+        raise AccountError(_l("No reset is waiting for approval on this account."))
+    if actor.id in (staff.reset_requested_by, staff.id):
+        raise AccountError(_l("A second administrator, not the one who asked for the reset, must approve it."))
+    requested_by = staff.reset_requested_by
+    ended = sessions.end_all_for(session, staff.id)
+    staff.password_hash = staff.totp_secret_sealed = staff.totp_last_step = None
+    staff.enrolled_at = None
+    staff.code_failures, staff.code_locked_until = 0, None
+    staff.reset_requested_by = staff.reset_requested_at = None
+    for old in session.scalars(select(RecoveryCode).where(RecoveryCode.staff_id == staff.id)):
+        session.delete(old)
+    audit.record(session, actor, "staff.reset_approved", "staff", staff.id, requested_by=requested_by,
+                 sessions_ended=ended)
+    if staff.email:
+        from service import outbox
+
+        outbox.queue(session, staff.email, "Pause: your staff account was reset",
+                     "Two administrators reset your staff account: your password and authenticator no longer "
+                     "work, and every session of yours has ended. An administrator will give you a new "
+                     "enrolment link.\n\nIf you did not expect this, tell the programme's lead at once.")
+    return invite(session, staff, actor)
 
 
 def all_staff(session: Session) -> list[StaffMember]:

@@ -49,6 +49,7 @@ from service.security import rate_limit
 
 blueprint = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates")
 
+ACCOUNT_CEILING_PERIOD = dt.timedelta(minutes=15)
 SIGN_IN_FAILED = "Sign-in failed. Check your username and password. After several failures, wait 15 minutes."
 
 
@@ -57,6 +58,19 @@ def _account_key() -> str:
     name = services.normalise_username(request.form.get("username", ""))
     secret = current_app.config["SECRET_KEY"].encode()
     return "account:" + hmac.new(secret, name.encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def _account_and_client_key() -> str:
+    """Five failures lock an account name for one client only: a colleague (or anyone)
+    typing wrong passwords elsewhere cannot lock the owner out."""
+    return _account_key() + ":" + client_fingerprint()
+
+
+def _account_ceiling_reached(_limit) -> None:
+    """Very many failures for one account, from any number of clients: the account is
+    refused for a while for everyone, and the admins are told (once per period)."""
+    with db.transaction() as session:
+        services.account_ceiling_reached(session, request.form.get("username", ""), ACCOUNT_CEILING_PERIOD)
 
 
 def _pending_key() -> str:
@@ -84,7 +98,8 @@ def login():
 @blueprint.post("/login")
 @open_to_anyone
 @rate_limit("20 per minute", key_func=client_fingerprint)
-@rate_limit("5 per 15 minutes", key_func=_account_key, deduct_when=_failed)
+@rate_limit("5 per 15 minutes", key_func=_account_and_client_key, deduct_when=_failed)
+@rate_limit("50 per 15 minutes", key_func=_account_key, deduct_when=_failed, on_breach=_account_ceiling_reached)
 def login_submit():
     form = SignInForm()
     if form.validate_on_submit():
@@ -193,8 +208,13 @@ def home():
     return render_template("staff/home.html", staff=current_staff())
 
 
+def _staff_session_key() -> str:
+    return "account-code:" + sessions.digest(request.cookies.get(cookie_name(), ""))[:24]
+
+
 @blueprint.route("/account", methods=["GET", "POST"])
 @any_staff
+@rate_limit("5 per 5 minutes", key_func=_staff_session_key, methods=["POST"], deduct_when=_failed)
 def account():
     staff = current_staff()
     form = PasswordChangeForm()
@@ -204,6 +224,11 @@ def account():
             with db.transaction() as session:
                 services.change_password(session, session.merge(staff), form.current.data, form.password.data,
                                          form.code.data)
+        except services.CodeRefused as error:
+            # The change is refused as a whole; the wrong code still counts for the account.
+            with db.transaction() as session:
+                services.count_refused_code(session, session.merge(staff))
+            problems.append(str(error))
         except services.AccountError as error:
             problems.append(str(error))
         else:
@@ -237,7 +262,7 @@ def _roles_from(form) -> set[str]:
 @requires_roles("admin")
 def people():
     return render_template("staff/people.html", people=services.all_staff(db.session), invite_form=InviteForm(),
-                           confirm_form=ConfirmForm(), roles=ROLES)
+                           confirm_form=ConfirmForm(), roles=ROLES, reset_pending=services.reset_pending)
 
 
 @blueprint.post("/people")
@@ -258,7 +283,8 @@ def invite():
             return render_template("staff/invited.html", staff=staff,
                                    link=url_for(".enrol", token=token, _external=True))
     return render_template("staff/people.html", people=services.all_staff(db.session), invite_form=form,
-                           confirm_form=ConfirmForm(), roles=ROLES, problems=problems), 422
+                           confirm_form=ConfirmForm(), roles=ROLES, problems=problems,
+                           reset_pending=services.reset_pending), 422
 
 
 def _person_or_404(staff_id: int, session) -> StaffMember:
@@ -314,11 +340,43 @@ def enable(staff_id: int):
 @blueprint.post("/people/<int:staff_id>/invite")
 @requires_roles("admin")
 def reinvite(staff_id: int):
+    """A new link for someone who has not enrolled yet. An enrolled account is reset
+    instead (below), by two admins."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
     with db.transaction() as session:
         staff = _person_or_404(staff_id, session)
+        if staff.enrolled_at is not None:
+            flash(_("This account is enrolled: reset it instead. A second administrator must approve."), "error")
+            return redirect(url_for(".people"))
         token = services.invite(session, staff, session.merge(current_staff()))
+    return render_template("staff/invited.html", staff=staff, link=url_for(".enrol", token=token, _external=True))
+
+
+@blueprint.post("/people/<int:staff_id>/reset")
+@requires_roles("admin")
+def reset(staff_id: int):
+    """Asks for a reset, or approves one another admin asked for. Only the approval
+    changes the account (and gives the new enrolment link)."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    token = None
+    try:
+        with db.transaction() as session:
+            staff, actor = _person_or_404(staff_id, session), session.merge(current_staff())
+            if services.reset_pending(staff) and staff.reset_requested_by != actor.id:
+                token = services.approve_reset(session, staff, actor)
+            elif services.reset_pending(staff):
+                raise services.AccountError(_("You asked for this reset: a second administrator must approve it."))
+            else:
+                services.request_reset(session, staff, actor)
+    except services.AccountError as error:
+        flash(str(error), "error")
+        return redirect(url_for(".people"))
+    if token is None:
+        flash(_("The reset is asked for. Nothing changes until a second administrator approves it."), "success")
+        return redirect(url_for(".people"))
+    flash(_("The account is reset: its sessions have ended and its owner is told."), "success")
     return render_template("staff/invited.html", staff=staff, link=url_for(".enrol", token=token, _external=True))
 
 
