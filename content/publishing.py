@@ -2,11 +2,12 @@
 
 Rules, each a plain function over a Session (the caller owns the transaction):
 - anyone with an editing role opens at most one draft per item, based on what is live;
-- the author sends it to review; a publisher or admin who is NOT the author publishes it,
-  or sends it back to draft;
+- the author sends it to review; a publisher or admin who did NOT work on it (opened,
+  saved, submitted or restored it: every one is recorded) publishes it, or sends it back;
 - publishing makes the version immutable, supersedes the one before, and applies the
   document to the live tables;
-- rolling back publishes a copy of an older version as a new version.
+- restoring an older version puts a copy of it in review as a new version: a second
+  person publishes it, as for any change.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session
 
 from content import documents
-from content.models import ContentVersion, Page
+from content.models import ContentContributor, ContentVersion, Page
 from content.typography import typeset_document
 from self_help.models import Assessment, Module
 from service import audit
@@ -99,6 +100,18 @@ def _new_version(session: Session, kind: str, document: dict, state: str, author
     return row
 
 
+def worked_on_by(session: Session, version: ContentVersion, staff: StaffMember) -> None:
+    """Records that `staff` contributed to this version (once)."""
+    if session.get(ContentContributor, (version.id, staff.id)) is None:
+        session.add(ContentContributor(version_id=version.id, staff_id=staff.id))
+        session.flush()
+
+
+def contributors_of(session: Session, version: ContentVersion) -> set[int]:
+    ids = set(session.scalars(select(ContentContributor.staff_id).where(ContentContributor.version_id == version.id)))
+    return ids | ({version.author_id} if version.author_id is not None else set())
+
+
 def _require(staff: StaffMember, roles: set[str]) -> None:
     if not staff.role_names & roles:
         raise WorkflowError(_l("Your roles do not allow this."))
@@ -134,6 +147,7 @@ def start_draft(session: Session, staff: StaffMember, kind: str, slug: str) -> C
     if live is None:
         raise WorkflowError(_l("There is no such item."))
     draft = _new_version(session, kind, document_of(live), DRAFT, staff, "")
+    worked_on_by(session, draft, staff)
     audit.record(session, staff, "content.draft_started", kind, f"{slug} v{draft.number}")
     return draft
 
@@ -146,6 +160,7 @@ def new_page(session: Session, staff: StaffMember, slug: str, title: str, defaul
     if versions_of(session, documents.PAGE, slug) or session.scalar(select(Page.id).where(Page.slug == slug)):
         raise WorkflowError(_l("A page with this address exists already."))
     draft = _new_version(session, documents.PAGE, document, DRAFT, staff, "")
+    worked_on_by(session, draft, staff)
     audit.record(session, staff, "content.page_created", documents.PAGE, f"{slug} v{draft.number}")
     return draft
 
@@ -167,6 +182,7 @@ def save_draft(session: Session, staff: StaffMember, draft: ContentVersion, docu
     if problems:
         return problems
     draft.document, draft.note, draft.updated_at = _dump(document), note.strip()[:500], clock.now()
+    worked_on_by(session, draft, staff)
     audit.record(session, staff, "content.draft_saved", draft.kind, f"{draft.slug} v{draft.number}")
     return []
 
@@ -176,6 +192,7 @@ def submit_for_review(session: Session, staff: StaffMember, draft: ContentVersio
     if draft.state != DRAFT:
         raise WorkflowError(_l("Only a draft can be sent for review."))
     draft.state, draft.updated_at = REVIEW, clock.now()
+    worked_on_by(session, draft, staff)
     audit.record(session, staff, "content.submitted", draft.kind, f"{draft.slug} v{draft.number}")
 
 
@@ -192,7 +209,7 @@ def publish(session: Session, staff: StaffMember, candidate: ContentVersion) -> 
     _require(staff, PUBLISHING_ROLES)
     if candidate.state != REVIEW:
         raise WorkflowError(_l("Only a version in review can be published."))
-    if candidate.author_id == staff.id:
+    if staff.id in contributors_of(session, candidate):
         raise WorkflowError(_l("Someone other than the author must publish a change (four eyes)."))
     _make_live(session, staff, candidate)
     audit.record(session, staff, "content.published", candidate.kind, f"{candidate.slug} v{candidate.number}",
@@ -200,7 +217,8 @@ def publish(session: Session, staff: StaffMember, candidate: ContentVersion) -> 
 
 
 def roll_back(session: Session, staff: StaffMember, old: ContentVersion) -> ContentVersion:
-    """Publishes the text of an older version again, as a new version."""
+    """Puts the text of an older version in review again, as a new version: a second
+    person publishes it (restoring old text is a change like any other)."""
     _require(staff, PUBLISHING_ROLES)
     if old.state not in (PUBLISHED, SUPERSEDED):
         raise WorkflowError(_l("Only a version that was published can be restored."))
@@ -208,7 +226,7 @@ def roll_back(session: Session, staff: StaffMember, old: ContentVersion) -> Cont
         raise WorkflowError(_l("Finish or send back the open draft first."))
     restored = _new_version(session, old.kind, document_of(old), REVIEW, staff, "",
                             note=f"Rollback to version {old.number}")
-    _make_live(session, staff, restored)
+    worked_on_by(session, restored, staff)
     audit.record(session, staff, "content.rolled_back", old.kind, f"{old.slug} v{restored.number}",
                  restored_from=old.number)
     return restored

@@ -208,7 +208,8 @@ def send_back(kind: str, slug: str, number: int):
 def restore(kind: str, slug: str, number: int):
     def act(session, version):
         restored = publishing.roll_back(session, current_staff(), version)
-        flash(_("Version %(old)d is live again, as version %(new)d.", old=number, new=restored.number), "success")
+        flash(_("Version %(old)d is in review again, as version %(new)d: a second person publishes it.", old=number,
+                new=restored.number), "success")
 
     return _transition(kind, slug, number, act)
 

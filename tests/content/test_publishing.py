@@ -52,7 +52,7 @@ def start_and_edit(client, changes: dict, action: str = "save"):
     return edit_url, client.post(edit_url, data=data)
 
 
-def test_an_editor_drafts_in_both_languages_and_a_publisher_publishes(team):
+def test_an_editor_drafts_in_both_languages_and_a_publisher_publishes(team, make_staff):
     app, clients = team
     edit_url, response = start_and_edit(clients["editor"], {
         "steps-0-en-title": "Thoughts are not actions (revised)",
@@ -75,10 +75,15 @@ def test_an_editor_drafts_in_both_languages_and_a_publisher_publishes(team):
     assert "(révisé)" in public.get(f"/self-help/{MODULE}/{STEP}", headers={"Accept-Language": "fr"}).get_data(
         as_text=True)
 
-    # Roll back to version 1: a new version, with the old text live again.
+    # Roll back to version 1: a new version in review; a second person makes the old text live again.
     page = clients["publisher"].get(ITEM).get_data(as_text=True)
     assert clients["publisher"].post(f"{ITEM}/versions/1/restore",
                                      data={"csrf_token": csrf_token_from(page)}).status_code == 302
+    assert "(revised)" in public.get(f"/self-help/{MODULE}/{STEP}").get_data(as_text=True)
+    admin = app.test_client()
+    sign_in(admin, make_staff("ada", roles=("admin",)))
+    page = admin.get(ITEM).get_data(as_text=True)
+    assert admin.post(f"{ITEM}/versions/3/publish", data={"csrf_token": csrf_token_from(page)}).status_code == 302
     assert "(revised)" not in public.get(f"/self-help/{MODULE}/{STEP}").get_data(as_text=True)
     with app.app_context():
         states = [(v.number, v.state) for v in publishing.versions_of(db.session, "module", MODULE)]
