@@ -29,7 +29,7 @@ from booking.models import (
     TherapistProfile,
 )
 from content.cache import database_of
-from service import audit, crypto, outbox
+from service import audit, crypto, outbox, text_limits
 from service.addresses import checked_address
 from service.auth.models import StaffMember
 from service.clock import clock
@@ -388,15 +388,24 @@ def reveal_contact(session: Session, staff: StaffMember, booking: Booking) -> st
 def mark(session: Session, staff: StaffMember, booking: Booking, status: str, message: str = "") -> None:
     if status not in STATUSES or status == LIVE:
         raise BookingError(_l("Please choose attended, no-show or cancelled."))
+    message = (message or "").strip()
+    _refuse_long_message(message)
     booking.status = status
-    message = (message or "").strip()[:MAX_NOTE]
     if message:
         booking.sealed_therapist_message = crypto.seal(message)
     audit.record(session, staff, f"booking.{status}", "booking", booking.reference)
 
 
+def _refuse_long_message(message: str) -> None:
+    problem = text_limits.too_long(str(_l("Your message")), message, MAX_NOTE)
+    if problem:
+        raise BookingError(problem)
+
+
 def leave_message(session: Session, staff: StaffMember, booking: Booking, message: str) -> None:
-    booking.sealed_therapist_message = crypto.seal((message or "").strip()[:MAX_NOTE])
+    message = (message or "").strip()
+    _refuse_long_message(message)
+    booking.sealed_therapist_message = crypto.seal(message)
     audit.record(session, staff, "booking.message_left", "booking", booking.reference)
 
 

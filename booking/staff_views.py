@@ -18,6 +18,7 @@ from service.auth.access import current_staff, requires_roles
 from service.auth.forms import ConfirmForm
 from service.clock import clock
 from service.db import db
+from service.text_limits import too_long
 
 blueprint = Blueprint("appointments", __name__, url_prefix="/staff/appointments", template_folder="templates")
 calendar_feed = Blueprint("therapist_calendar", __name__)
@@ -125,9 +126,13 @@ def message(reference: str):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     profile = _profile()
-    with db.transaction() as session:
-        services.leave_message(session, current_staff(), _booking_or_404(reference, profile),
-                               request.form.get("message", ""))
+    try:
+        with db.transaction() as session:
+            services.leave_message(session, current_staff(), _booking_or_404(reference, profile),
+                                   request.form.get("message", ""))
+    except services.BookingError as error:
+        flash(str(error), "error")
+        return redirect(url_for(".appointment", reference=reference))
     flash(_("Your message is saved; the visitor sees it with their booking key."), "success")
     return redirect(url_for(".appointment", reference=reference))
 
@@ -207,13 +212,18 @@ def _save_availability(profile) -> list[str]:
     modalities = [item for item in form.getlist("modalities") if item in MODALITIES]
     if not languages or not modalities:
         problems.append(_("Choose at least one language and one kind of session."))
+    for what, name, limit in ((_("Your name"), "display_name", 80), (_("Your introduction"), "introduction", 4000),
+                              (_("The address"), "location", 200)):
+        problem = too_long(what, (form.get(name) or "").strip(), limit)
+        if problem:
+            problems.append(problem)
     if problems:
         return problems
     with db.transaction() as session:
         profile = session.merge(profile)
-        profile.display_name = (form.get("display_name") or profile.display_name).strip()[:80]
-        profile.introduction = clean_source(form.get("introduction", ""))[:4000]
-        profile.location = form.get("location", "").strip()[:200]
+        profile.display_name = (form.get("display_name") or profile.display_name).strip()
+        profile.introduction = clean_source(form.get("introduction", ""))[:4000]  # cleaning only shortens it
+        profile.location = form.get("location", "").strip()
         profile.time_zone, profile.languages, profile.modalities = zone, " ".join(languages), " ".join(modalities)
         profile.active = form.get("active") == "y"
         for name, value in numbers.items():

@@ -23,7 +23,7 @@ from content import documents
 from content.models import ContentContributor, ContentVersion, Page
 from content.typography import typeset_document
 from self_help.models import Assessment, Module
-from service import audit
+from service import audit, text_limits
 from service.auth.models import StaffMember
 from service.clock import clock
 
@@ -178,10 +178,14 @@ def save_draft(session: Session, staff: StaffMember, draft: ContentVersion, docu
         from service.crisis.services import stamp_verifications
 
         document = stamp_verifications(document, clock.today())
-    problems = documents.validate(draft.kind, document, default_locale, locales)
+    stored = _dump(document)
+    problems = text_limits.document_problems(document, len(stored))
+    note_problem = text_limits.too_long(str(_l("The note")), note.strip(), text_limits.MAX_STAFF_NOTE)
+    problems += [note_problem] if note_problem else []
+    problems = problems or documents.validate(draft.kind, document, default_locale, locales)
     if problems:
         return problems
-    draft.document, draft.note, draft.updated_at = _dump(document), note.strip()[:500], clock.now()
+    draft.document, draft.note, draft.updated_at = stored, note.strip(), clock.now()
     worked_on_by(session, draft, staff)
     audit.record(session, staff, "content.draft_saved", draft.kind, f"{draft.slug} v{draft.number}")
     return []
@@ -200,9 +204,12 @@ def send_back(session: Session, staff: StaffMember, candidate: ContentVersion, r
     _require(staff, PUBLISHING_ROLES)
     if candidate.state != REVIEW:
         raise WorkflowError(_l("Only a version in review can be sent back."))
+    problem = text_limits.too_long(str(_l("The reason")), reason.strip(), text_limits.MAX_STAFF_NOTE)
+    if problem:
+        raise WorkflowError(problem)
     candidate.state, candidate.updated_at = DRAFT, clock.now()
     audit.record(session, staff, "content.sent_back", candidate.kind, f"{candidate.slug} v{candidate.number}",
-                 reason=reason.strip()[:500])
+                 reason=reason.strip())
 
 
 def publish(session: Session, staff: StaffMember, candidate: ContentVersion) -> None:

@@ -46,7 +46,10 @@ class Settings:
     max_content_length: int = 64 * 1024
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
-    mail_from: str = "pause@localhost"
+    # Reminders reach visitors' own mailboxes, so the sender names nothing: a neutral
+    # display name and an address that does not name the programme (see README).
+    mail_from: str = "appointments@localhost"
+    mail_sender_name: str = "Appointments"
     # Urgent contact: minutes before an unacknowledged case goes to the admins, then again.
     case_escalation_minutes: int = 10
     case_second_escalation_minutes: int = 20
@@ -93,6 +96,7 @@ def from_environment(environ: os._Environ | dict | None = None, instance_path: s
         smtp_host=environ.get("PAUSE_SMTP_HOST", defaults.smtp_host),
         smtp_port=int(environ.get("PAUSE_SMTP_PORT", defaults.smtp_port)),
         mail_from=environ.get("PAUSE_MAIL_FROM", defaults.mail_from),
+        mail_sender_name=environ.get("PAUSE_MAIL_SENDER_NAME", defaults.mail_sender_name),
         case_escalation_minutes=int(environ.get("PAUSE_CASE_ESCALATION_MINUTES", defaults.case_escalation_minutes)),
         case_second_escalation_minutes=int(
             environ.get("PAUSE_CASE_SECOND_ESCALATION_MINUTES", defaults.case_second_escalation_minutes)),

@@ -34,7 +34,14 @@ def deliver_mail() -> int:
 
     settings = current_app.config["PAUSE"]
     with db.transaction() as session:
-        return deliver_due(session, settings.smtp_host, settings.smtp_port, settings.mail_from)
+        return deliver_due(session, settings.smtp_host, settings.smtp_port, sender(settings))
+
+
+def sender(settings) -> str:
+    """The From of every message: a neutral name (reminders land in visitors' mailboxes)."""
+    from email.utils import formataddr
+
+    return formataddr((settings.mail_sender_name, settings.mail_from))
 
 
 def erase_closed_cases() -> int:
