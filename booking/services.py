@@ -468,9 +468,10 @@ def send_due_reminders(session: Session) -> int:
     """Queues the reminders that are due: each once, never for a cancelled booking, and
     only while the session is still to come."""
     now, queued = clock.now(), 0
-    for booking in session.scalars(select(Booking).where(Booking.status == LIVE,
-                                                         Booking.sealed_reminder_email.is_not(None),
-                                                         Booking.starts_at > now)):
+    # Read in full first: each reminder queued is flushed (for its link) as we go.
+    for booking in list(session.scalars(select(Booking).where(Booking.status == LIVE,
+                                                              Booking.sealed_reminder_email.is_not(None),
+                                                              Booking.starts_at > now))):
         for reminder in REMINDERS:
             if getattr(booking, reminder.field) is not None or now < booking.starts_at - reminder.before:
                 continue
