@@ -1,4 +1,5 @@
-"""URL converters, and numbers read from queries, shared by every package."""
+"""URL converters, numbers read from queries, and the one check of a "go back to" path,
+shared by every package."""
 
 from __future__ import annotations
 
