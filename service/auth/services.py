@@ -159,7 +159,10 @@ def code_locked(staff: StaffMember) -> bool:
 
 def count_refused_code(session: Session, staff: StaffMember) -> None:
     """One more wrong code for this account, whichever sign-in or page it came from. At
-    the limit the second factor is locked for CODE_LOCK and the admins are told."""
+    the limit the second factor is locked for CODE_LOCK and the admins are told. While
+    it is locked nothing more is counted (the lock is not made longer, nor told again)."""
+    if code_locked(staff):
+        return
     staff.code_failures = (staff.code_failures or 0) + 1
     if staff.code_failures >= CODE_FAILURES_BEFORE_LOCK:
         staff.code_failures = 0
