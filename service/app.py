@@ -87,6 +87,7 @@ def configure_logger(app: Flask) -> None:
 
 
 def register_middleware(app: Flask) -> None:
-    from service import security
+    from service import errors, security
 
     security.wrap_wsgi_app(app)
+    errors.wrap_wsgi_app(app)
