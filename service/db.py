@@ -258,6 +258,9 @@ def _watch_sockets(engine: Engine, breaker: Breaker) -> None:
     watchdog = _watchdog()
 
     def arm(connection, *_args) -> None:
+        # Work that is allowed to take long (a migration) says so with an execution option.
+        if connection.get_execution_options().get("pause_patient"):
+            return
         dbapi_connection = connection.connection.dbapi_connection
         if dbapi_connection is not None:
             watchdog.arm(dbapi_connection)
