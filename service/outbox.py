@@ -154,6 +154,10 @@ def deliver_due(transaction: Transaction, host: str, port: int, sender: str, lim
                     smtp = smtplib.SMTP(host, port, timeout=10)
                 smtp.send_message(email)
             except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as error:
+                if _smtp_code(error) == 421:
+                    # "Service not available": the server, not this message.
+                    log.warning("mail server unavailable (%s); messages wait", type(error).__name__)
+                    break
                 # The server answered, about this message: the next one may still go.
                 permanent = _smtp_code(error) >= 500
                 log.warning("mail refused (%s); %s", type(error).__name__,
