@@ -4,6 +4,11 @@ Units of work are explicit: code that writes opens `db.transaction()`, which com
 the end or rolls back on error. On SQLite that transaction starts with BEGIN IMMEDIATE,
 so two writers queue on the busy timeout instead of failing half-way with "database is
 locked" when one upgrades a read lock.
+
+Faults (README, "Faults"): on PostgreSQL every connection, pooled ones too, has a
+deadline (connect, statement, socket, pool), and a breaker answers everyone at once
+while the database is away, letting one probe through every PROBE_EVERY_SECONDS.
+Work that may take long (a migration) sets the execution option `pause_patient`.
 """
 
 from __future__ import annotations
@@ -278,8 +283,18 @@ def _watch_sockets(engine: Engine, breaker: Breaker) -> None:
         # The pool's own rollback, when a connection goes back.
         watchdog.arm(dbapi_connection)
 
+    def disarm_after_error(context) -> None:
+        # A statement that failed (a constraint, a cancelled query) is over too; the
+        # connection may stay in use, idle, for a while.
+        if context.connection is not None and not context.connection.invalidated:
+            try:
+                disarm(context.connection)
+            except exc.SQLAlchemyError:
+                pass  # closed meanwhile: nothing is armed for it
+
     event.listen(engine, "before_cursor_execute", arm)
     event.listen(engine, "after_cursor_execute", disarm)
+    event.listen(engine, "handle_error", disarm_after_error)
     event.listen(engine, "commit", arm)
     event.listen(engine, "rollback", arm)
     event.listen(engine, "reset", arm_pooled)
