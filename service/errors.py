@@ -9,7 +9,6 @@ itself (a failing error page, a teardown), so no visitor ever gets the server's 
 from __future__ import annotations
 
 import logging
-import sys
 
 from flask import Flask, current_app, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -105,11 +104,34 @@ class LastResort:
         self.pages = {locale: _prerender(app, locale) for locale in self.locales}
 
     def __call__(self, environ, start_response):
+        # The app's start_response is held back until the app has returned: Flask runs its
+        # teardown after starting the response, and a teardown that fails must still be
+        # able to replace that response with ours.
+        held: dict = {"status": None, "write": None, "passthrough": False}
+
+        def hold(status, headers, exc_info=None):
+            if held["passthrough"] or held["write"] is not None:
+                return start_response(status, headers, exc_info)
+            held["status"] = (status, headers)
+
+            def write(data: bytes):  # the legacy write(): the response must start now
+                if held["write"] is None:
+                    held["write"] = start_response(*held["status"])
+                return held["write"](data)
+
+            return write
+
         try:
-            return self.wsgi_app(environ, start_response)
+            result = self.wsgi_app(environ, hold)
         except Exception as error:  # noqa: BLE001 - the last line: every failure gets an answer
+            if held["write"] is not None:
+                raise  # part of the body is out already: nothing can be said instead
             log.error("unhandled error: %s", type(error).__name__)
-            return self.answer(environ, start_response, sys.exc_info())
+            return self.answer(environ, start_response)
+        if held["status"] is not None and held["write"] is None:
+            start_response(*held["status"])
+        held["passthrough"] = True  # an app that starts its response while iterating
+        return result
 
     def answer(self, environ, start_response, exc_info=None):
         from service.i18n import locale_for_browser

@@ -127,6 +127,7 @@ class Load:
         self.stopping = threading.Event()
         self.bookings: list[dict] = []  # what the visitors were told
         self.refused = 0
+        self.stalls: Counter = Counter()
         self.health: list[tuple[float, int]] = []
         self.booking_sources = iter(f"127.0.{third}.{fourth}" for third in range(2, 200) for fourth in range(1, 250))
         self.threads = [threading.Thread(target=self.read, args=(f"127.0.1.{n}",), daemon=True) for n in range(1, 5)]
@@ -181,17 +182,19 @@ class Load:
             visitor = Visitor(self.port, next(self.booking_sources))
             started = time.monotonic()
             status, headers, text = visitor.request("GET", "/booking/?language=en")
-            if self._note(started, status, headers, text) != "page":
+            if self._note(started, status, headers, text, "booking list") != "page":
                 time.sleep(0.5)
                 continue
             links = re.findall(r'href="(/booking/book\?[^"]+)"', text)
             if not links:
+                self.stalls["no free time listed"] += 1
                 time.sleep(0.5)
                 continue
             link = links[len(self.bookings) * 7 % len(links)].replace("&amp;", "&")
             started = time.monotonic()
             status, headers, text = visitor.request("GET", link)
-            if self._note(started, status, headers, text) != "page" or 'name="attempt"' not in text:
+            if self._note(started, status, headers, text, "booking form") != "page" or 'name="attempt"' not in text:
+                self.stalls[f"booking form {status}"] += 1
                 time.sleep(0.5)
                 continue
             form = {"csrf_token": re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', text).group(1),
@@ -204,7 +207,7 @@ class Load:
             while time.monotonic() < deadline:
                 started = time.monotonic()
                 status, headers, text = visitor.request("POST", link, form)
-                kind = self._note(started, status, headers, text)
+                kind = self._note(started, status, headers, text, "booking post")
                 if kind == "page":
                     found = re.search(r'id="booking-key"><code>([0-9A-Z-]+)</code>', text)
                     if found:
@@ -325,7 +328,7 @@ class Portal:
                     "nginx")
         return https_port
 
-    def queue_mail(self, prefix: str, count: int) -> None:
+    def queue_mail(self, prefix: str, count: int, urgent: bool = False) -> None:
         from service import create_app, outbox
         from service.db import db
 
@@ -334,7 +337,8 @@ class Portal:
         with app.app_context():
             with db.transaction() as session:
                 for number in range(count):
-                    outbox.queue(session, f"{prefix}{number:02d}@example.org", "Pause: a note", "A note.")
+                    outbox.queue(session, f"{prefix}{number:02d}@example.org", "Pause: a note", "A note.",
+                                 urgent=urgent)
             db.engine.dispose()
 
     def close(self) -> None:
@@ -463,6 +467,8 @@ def run_scenarios(portal: Portal, seconds: float) -> list[Result]:
         results.append(mail_window(portal, load, name, fault))
     load.stop()
     REFUSED[0] = load.refused
+    if load.stalls:
+        print(f"  booker: {dict(load.stalls)}", flush=True)
     return results
 
 
@@ -471,7 +477,7 @@ def mail_window(portal: Portal, load: Load, name: str, fault: str) -> Result:
     started = time.monotonic()
     if fault == "smtp":
         portal.mail.up.clear()
-        portal.queue_mail(prefix, 1)
+        portal.queue_mail(prefix, 1, urgent=True)  # a duty alert
         time.sleep(20)
         portal.mail.up.set()
         ended = time.monotonic()
