@@ -59,8 +59,6 @@ CONNECT_TIMEOUT_SECONDS = 2  # the least libpq allows
 # While the database is away, one request at a time may find out whether it is back,
 # and no more often than this; everyone else is answered at once.
 PROBE_EVERY_SECONDS = 0.25
-# Kept for the tests of an older design; the breaker's pause is the probe interval.
-RECONNECT_PAUSE_SECONDS = PROBE_EVERY_SECONDS
 
 
 class Breaker:

@@ -179,45 +179,51 @@ class Load:
         client); a booking whose answer was not a page is sent again, the same form, until
         it is (at most 40 s), as a visitor would."""
         while not self.stopping.is_set():
-            visitor = Visitor(self.port, next(self.booking_sources))
+            try:
+                self._book_once()
+            except Exception as error:  # noqa: BLE001 - counted and shown; the booker carries on
+                self.stalls[f"booker error {type(error).__name__}"] += 1
+                time.sleep(0.5)
+
+    def _book_once(self) -> None:
+        visitor = Visitor(self.port, next(self.booking_sources))
+        started = time.monotonic()
+        status, headers, text = visitor.request("GET", "/booking/?language=en")
+        if self._note(started, status, headers, text, "booking list") != "page":
+            time.sleep(0.5)
+            return
+        links = re.findall(r'href="(/booking/book\?[^"]+)"', text)
+        if not links:
+            self.stalls["no free time listed"] += 1
+            time.sleep(0.5)
+            return
+        link = links[len(self.bookings) * 7 % len(links)].replace("&amp;", "&")
+        started = time.monotonic()
+        status, headers, text = visitor.request("GET", link)
+        if self._note(started, status, headers, text, "booking form") != "page" or 'name="attempt"' not in text:
+            self.stalls[f"booking form {status}"] += 1
+            time.sleep(0.5)
+            return
+        form = {"csrf_token": re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', text).group(1),
+                "attempt": re.search(r'name="attempt" type="hidden" value="([^"]+)"', text).group(1),
+                "modality": "phone", "language": "en", "note": "", "contact": "+32 470 12 34 56",
+                "reminder_email": "", "calendar_title": ""}
+        deadline = time.monotonic() + 40
+        told = None
+        while time.monotonic() < deadline:
             started = time.monotonic()
-            status, headers, text = visitor.request("GET", "/booking/?language=en")
-            if self._note(started, status, headers, text, "booking list") != "page":
-                time.sleep(0.5)
-                continue
-            links = re.findall(r'href="(/booking/book\?[^"]+)"', text)
-            if not links:
-                self.stalls["no free time listed"] += 1
-                time.sleep(0.5)
-                continue
-            link = links[len(self.bookings) * 7 % len(links)].replace("&amp;", "&")
-            started = time.monotonic()
-            status, headers, text = visitor.request("GET", link)
-            if self._note(started, status, headers, text, "booking form") != "page" or 'name="attempt"' not in text:
-                self.stalls[f"booking form {status}"] += 1
-                time.sleep(0.5)
-                continue
-            form = {"csrf_token": re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', text).group(1),
-                    "attempt": re.search(r'name="attempt" type="hidden" value="([^"]+)"', text).group(1),
-                    "modality": "phone", "language": "en", "note": "", "contact": "+32 470 12 34 56",
-                    "reminder_email": "",
-                    "calendar_title": ""}
-            deadline = time.monotonic() + 40
-            told = None
-            while time.monotonic() < deadline:
-                started = time.monotonic()
-                status, headers, text = visitor.request("POST", link, form)
-                kind = self._note(started, status, headers, text, "booking post")
-                if kind == "page":
-                    found = re.search(r'id="booking-key"><code>([0-9A-Z-]+)</code>', text)
-                    if found:
-                        told = found.group(1)
-                    else:
-                        self.refused += 1  # the slot was taken meanwhile, or the form refused
-                    break
-                time.sleep(0.5)
-            self.bookings.append({"attempt": form["attempt"], "key": told, "at": time.monotonic()})
-            time.sleep(1.0)
+            status, headers, text = visitor.request("POST", link, form)
+            kind = self._note(started, status, headers, text, "booking post")
+            if kind == "page":
+                found = re.search(r'id="booking-key"><code>([0-9A-Z-]+)</code>', text)
+                if found:
+                    told = found.group(1)
+                else:
+                    self.refused += 1  # the slot was taken meanwhile, or the form refused
+                break
+            time.sleep(0.5)
+        self.bookings.append({"attempt": form["attempt"], "key": told, "at": time.monotonic()})
+        time.sleep(1.0)
 
 
 # The scenarios --------------------------------------------------------------------------------
