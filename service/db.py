@@ -394,8 +394,8 @@ class Database:
             log.warning("database session could not be closed cleanly: %s", type(error).__name__)
             try:
                 session.invalidate()
-            except Exception:  # noqa: BLE001, S110 - nothing more can be done with a dead connection
-                pass  # nosec B110
+            except Exception as still:  # noqa: BLE001 - nothing more can be done with a dead connection
+                log.warning("database session dropped: %s", type(still).__name__)
 
 
 db = Database()
