@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 
@@ -17,6 +17,8 @@ class BookingForm(FlaskForm):
     calendar_title = StringField(_l("Title in your calendar file (optional; otherwise “Appointment”)"),
                                  validators=[Optional(), Length(max=80)])
     use_my_key = BooleanField(_l("Keep this appointment with my anonymous key instead of a new booking key"))
+    # One random token per filling-in of the form: posting it again recovers the booking.
+    attempt = HiddenField()
 
 
 class ManageForm(FlaskForm):

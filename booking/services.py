@@ -188,14 +188,51 @@ def validate_request(profile: TherapistProfile, modality: str, language: str, no
             "contact": contact if modality == "phone" else "", "reminder_email": reminder_email}
 
 
+def key_for_attempt(secret: str, attempt: str) -> str | None:
+    """The booking key for one filling-in of the booking form, derived from the random
+    token the form carries (and the app's secret), or None for a token that is not one.
+    If the answer to a booking is lost (the database or the network failed after the
+    commit), posting the same form again finds the booking and shows the same key,
+    instead of leaving a slot held by a key no one has."""
+    import hmac
+
+    from service.visitor.services import ALPHABET, KEY_LENGTH
+
+    if not (16 <= len(attempt or "") <= 64) or not re.fullmatch(r"[A-Za-z0-9_-]+", attempt):
+        return None
+    digest = int.from_bytes(hmac.new(secret.encode(), f"booking-attempt:{attempt}".encode(), "sha256").digest())
+    raw = "".join(ALPHABET[(digest >> (5 * position)) & 31] for position in range(KEY_LENGTH))
+    return format_key(raw)
+
+
+def booking_of_attempt(session: Session, key_digest: bytes | None, anonymous_key_id: int | None, therapist_id: int,
+                       starts_at: dt.datetime) -> Booking | None:
+    """The live booking this same form already made, if any (`key_digest`: of the key
+    from key_for_attempt)."""
+    if anonymous_key_id is not None:
+        query = select(Booking).where(Booking.anonymous_key_id == anonymous_key_id)
+    elif key_digest is not None:
+        query = select(Booking).where(Booking.key_digest == key_digest)
+    else:
+        return None
+    return session.scalar(query.where(Booking.therapist_id == therapist_id, Booking.starts_at == starts_at,
+                                      Booking.status == LIVE))
+
+
 def book(session: Session, therapist_id: int, starts_at: dt.datetime, request: dict,
-         anonymous_key_id: int | None = None, calendar_title: str = "") -> tuple[Booking, str | None]:
+         anonymous_key_id: int | None = None, calendar_title: str = "",
+         plain_key: str | None = None, key_digest: bytes | None = None) -> tuple[Booking, str | None]:
     """Books the slot if it is still free; raises SlotTaken otherwise. Returns the booking
-    and its booking key (None when the visitor's anonymous key holds it instead)."""
+    and its booking key (None when the visitor's anonymous key holds it instead); the key
+    is `plain_key` when the form gave one (see key_for_attempt), whose digest the caller
+    may have computed already."""
     # The key is hashed before the therapist is locked: argon2id takes tens of
     # milliseconds, and everyone booking this therapist would wait on it.
-    plain_key = None if anonymous_key_id else generate_key()
-    key_digest = anonymous_key_digest(normalise_key(plain_key)) if plain_key else None
+    plain_key = None if anonymous_key_id else (plain_key or generate_key())
+    if plain_key is None:
+        key_digest = None
+    elif key_digest is None:
+        key_digest = anonymous_key_digest(normalise_key(plain_key))
     profile = _lock_therapist(session, therapist_id)
     if profile is None or not profile.active:
         raise SlotTaken

@@ -17,12 +17,13 @@ from content.page_cache import shared_page
 from content.sanitize import render_markdown
 from service.clock import clock
 from service.db import db
+from service.hashing import anonymous_key_digest
 from service.i18n import current_locale
 from service.routing import number_or_none
 from service.security import rate_limit
 from service.visitor.current import current_key_id
 from service.visitor.forms import ConfirmForm
-from service.visitor.services import MalformedKey
+from service.visitor.services import MalformedKey, normalise_key
 
 blueprint = Blueprint("booking", __name__, url_prefix="/booking", template_folder="templates")
 
@@ -135,10 +136,20 @@ def book():
             problems = invalid.problems
         else:
             key_id = current_key_id() if form.use_my_key.data else None
+            attempt_key = services.key_for_attempt(current_app.config["SECRET_KEY"], form.attempt.data or "")
+            attempt_digest = anonymous_key_digest(normalise_key(attempt_key)) if attempt_key and not key_id else None
+            already = services.booking_of_attempt(db.session, attempt_digest, key_id, profile.id, starts_at) \
+                if attempt_key else None
+            if already is not None:
+                # The same form, posted again: its booking was made, its answer lost.
+                session[JUST_BOOKED] = already.id
+                return render_template("booking/booked.html", booking=already, plain_key=None if key_id else
+                                       attempt_key, profile=profile, zone=visitor_zone(), form=ConfirmForm())
             try:
                 with db.transaction() as session_:
                     booking, plain_key = services.book(session_, profile.id, starts_at, booking_request, key_id,
-                                                       form.calendar_title.data or "")
+                                                       form.calendar_title.data or "", plain_key=attempt_key,
+                                                       key_digest=attempt_digest)
                     booking_id = booking.id
             except services.SlotTaken:
                 flash(_("This time was just taken by someone else. Here are the times still free."), "info")
@@ -151,6 +162,10 @@ def book():
         flash(_("This time was just taken by someone else. Here are the times still free."), "info")
         return redirect(url_for(".choose", language=language, modality=modality))
     local_start = starts_at.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(visitor_zone()))
+    if not form.attempt.data:
+        import secrets
+
+        form.attempt.data = secrets.token_urlsafe(24)
     return render_template("booking/book.html", profile=profile, starts_at=starts_at, local_start=local_start,
                            modality=modality, language=language, form=form, problems=problems,
                            key_open=current_key_id() is not None, slot_format=SLOT_FORMAT,

@@ -59,11 +59,12 @@ def register_blueprints(app: Flask) -> None:
     from service.auth.views import blueprint as staff
     from service.crisis.duty_views import blueprint as duty
     from service.crisis.views import blueprint as crisis
+    from service.mail_views import blueprint as mail
     from service.public import blueprint as public
     from service.visitor.views import blueprint as visitor
 
     for blueprint in (public, crisis, visitor, self_help, check, booking, calendar_feed, content_pages, staff,
-                      staff_content, duty, appointments):
+                      staff_content, duty, appointments, mail):
         app.register_blueprint(blueprint)
     check_every_staff_route_is_declared(app)
 
@@ -87,6 +88,7 @@ def configure_logger(app: Flask) -> None:
 
 
 def register_middleware(app: Flask) -> None:
-    from service import security
+    from service import errors, security
 
     security.wrap_wsgi_app(app)
+    errors.wrap_wsgi_app(app)

@@ -33,8 +33,8 @@ def deliver_mail() -> int:
     from service.outbox import deliver_due
 
     settings = current_app.config["PAUSE"]
-    with db.transaction() as session:
-        return deliver_due(session, settings.smtp_host, settings.smtp_port, sender(settings))
+    # Each message in its own transactions (claim, send, record): see service.outbox.
+    return deliver_due(db.transaction, settings.smtp_host, settings.smtp_port, sender(settings))
 
 
 def sender(settings) -> str:

@@ -8,11 +8,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from content.page_cache import shared_page
 from service.db import db
 from service.routing import local_path_or
+from service.fallback import answers_without_database
 
 blueprint = Blueprint("public", __name__)
 
 
 @blueprint.get("/")
+@answers_without_database
 @shared_page
 def home():
     return render_template("home.html")

@@ -17,7 +17,7 @@ import zlib
 
 from flask import Flask
 from sqlalchemy import String, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.clock import clock
@@ -68,8 +68,12 @@ def run_job(name: str, job, interval: dt.timedelta = DEFAULT_INTERVAL) -> int | 
             try:
                 return job()
             finally:
-                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
-                connection.commit()
+                try:
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                    connection.commit()
+                except SQLAlchemyError as error:
+                    # The session is gone (a restart): the server released its lock with it.
+                    log.warning("job %s: lock released with its session (%s)", name, type(error).__name__)
     return job()
 
 

@@ -262,7 +262,8 @@ def open_case(session: Session, request: dict, staff_link: str) -> tuple[UrgentC
     for address in _addresses_with_role(session, "duty"):
         outbox.queue(session, address, "Pause: a new request for contact",
                      "A new request for contact is waiting in the duty queue.\n\n"
-                     f"Open the queue: {staff_link}\n\nThis message holds no personal data on purpose.")
+                     f"Open the queue: {staff_link}\n\nThis message holds no personal data on purpose.",
+                     urgent=True)
     return case, format_key(normalise_key(code))
 
 
@@ -373,7 +374,8 @@ def escalate_unacknowledged(session: Session, first_after: dt.timedelta, second_
         for address in recipients:
             outbox.queue(session, address, f"Pause: a request for contact is waiting (escalation {due_level})",
                          "A request for contact has not been acknowledged in time.\n\n"
-                         f"Open the duty queue: {staff_link}\n\nThis message holds no personal data on purpose.")
+                         f"Open the duty queue: {staff_link}\n\nThis message holds no personal data on purpose.",
+                         urgent=True)
         escalated += 1
     return escalated
 

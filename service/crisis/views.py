@@ -3,7 +3,7 @@ to be contacted urgently, checked later with a case code."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, g, render_template, request, session, url_for
 from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
 from wtforms.fields.choices import SelectChoice
@@ -44,13 +44,22 @@ def current_region() -> str:
 
 
 def region_resources(region: str) -> list[services.ResourceView] | None:
-    """The resources for a region, or None when the database cannot answer: the crisis
-    page must still show its guidance and 112 then."""
+    """The resources for a region. When the database cannot answer, the crisis page still
+    shows its guidance, 112 and the lines last read (or shipped): see service.fallback."""
+    from service import fallback
+
+    locale, default = current_locale(), current_app.config["PAUSE"].default_locale
     try:
-        return services.resources_for(db.session, region, current_locale(), current_app.config["PAUSE"].default_locale)
+        resources = services.resources_for(db.session, region, locale, default)
     except SQLAlchemyError:
-        db.session.rollback()
-        return None
+        try:
+            db.session.rollback()
+        except SQLAlchemyError:
+            pass  # the connection is gone; the session is closed at teardown
+        g.lines_from_memory = True
+        return fallback.resources_without_database(region, locale, default)
+    fallback.remember(region, locale, resources)
+    return resources
 
 
 def visitor_resources(kinds: tuple[str, ...] = KIND_ORDER) -> list[services.ResourceView] | None:
@@ -95,7 +104,10 @@ def _programme_line():
     try:
         return services.programme_line(db.session, current_locale(), current_app.config["PAUSE"].default_locale)
     except SQLAlchemyError:
-        db.session.rollback()
+        try:
+            db.session.rollback()
+        except SQLAlchemyError:
+            pass  # the connection is gone; the session is closed at teardown
         return None
 
 

@@ -11,7 +11,7 @@ from tests.support.tcp_proxy import TcpProxy
 
 def comes_back(client, seconds: float = 20) -> bool:
     """The portal recovers by itself: /healthz answers 200 again, once the breaker's
-    pause (service.db.RECONNECT_PAUSE_SECONDS) has passed, with no restart."""
+    next probe (service.db.PROBE_EVERY_SECONDS) has passed, with no restart."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if client.get("/healthz").status_code == 200:

@@ -44,7 +44,7 @@ def test_a_database_that_hangs_is_found_out_once_and_every_page_then_answers_at_
                                                                                       monkeypatch):
     from service import db as database
 
-    monkeypatch.setattr(database, "RECONNECT_PAUSE_SECONDS", 4.0)
+    monkeypatch.setattr(database, "PROBE_EVERY_SECONDS", 4.0)
     parts = urlsplit(POSTGRES_URL)
     proxy = TcpProxy(parts.hostname, parts.port or 5432)
     app = make_test_app(tmp_path, database_url=urlunsplit(parts._replace(

@@ -27,7 +27,7 @@ def sample_values(rule, staff_id: int, case_reference: str = "NOCASE", booking_r
     samples = {"staff_id": staff_id, "token": "not-a-real-token", "kind": "module",
                "slug": "understanding-your-thoughts", "number": 2, "step_slug": "thoughts-are-not-actions",
                "reference": booking_reference if rule.endpoint.startswith("appointments.") else case_reference,
-               "action": "acknowledge"}
+               "action": "acknowledge", "message_id": 1}
     unknown = set(rule.arguments) - set(samples)
     assert not unknown, f"add sample values for {unknown} ({rule.rule})"
     return {name: samples[name] for name in rule.arguments}
@@ -72,6 +72,9 @@ def test_every_staff_route_answers_as_declared_for_every_role_and_for_none(seede
         case, _code = crisis_services.open_case(session, {"channel": "call-line", "contact": "", "message": "",
                                                          "time_window": "soon", "language": "en"}, "/staff/duty/")
         reference = case.reference
+        from service import outbox
+
+        outbox.queue(session, "someone@example.org", "Pause: a note", "A note.")  # message 1, for /staff/mail
     clients, accounts = {None: app.test_client()}, {}
     for role in ROLES:
         clients[role] = app.test_client()
