@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 import secrets
-import time
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,7 +24,6 @@ from booking.models import (
     Booking,
     TherapistProfile,
 )
-from content.cache import database_of
 from service import audit, crypto, outbox
 from service.auth.models import StaffMember
 from service.clock import clock
@@ -36,7 +32,6 @@ from service.hashing import anonymous_key_digest
 from service.visitor.services import format_key, generate_key, normalise_key
 
 MAX_NOTE = 1000
-EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s.]{2,}$")
 REVEAL_WINDOW = dt.timedelta(hours=1)
 DETAILS_KEPT_AFTER_SESSION = dt.timedelta(hours=24)
 REDUCED_AFTER = dt.timedelta(days=30)
@@ -88,61 +83,16 @@ def free_slots_for(session: Session, profile: TherapistProfile, excluding_bookin
     return slot_rules.free_slots(profile.time_zone, windows, exceptions, rules_of(profile), busy, as_of or clock.now())
 
 
-# What the list of free times depends on is asked of the database at most once a second
-# per process; a commit in this process that changes a schedule forgets it at once.
-SCHEDULE_CHECK_SECONDS = 1.0
-_schedules: dict[str, tuple[float, tuple[tuple[int, int], ...]]] = {}
+def is_email_address(text: str) -> bool:
+    """email-validator's syntax check; no DNS lookup (the reminder goes out later, and a
+    lookup would tell a resolver who is booking)."""
+    from email_validator import EmailNotValidError, validate_email
 
-
-def forget_schedules(database: str | None = None) -> None:
-    if database is None:
-        _schedules.clear()
-    else:
-        _schedules.pop(database, None)
-
-
-def schedule_state(engine: Engine) -> tuple[dt.datetime, tuple[tuple[int, int], ...]]:
-    """What the list of free times depends on, besides the visitor's choices: the end of
-    the current minute (the times shown are those still free then), and each bookable
-    therapist with the version of their schedule."""
-    database = database_of(engine)
-    known = _schedules.get(database)
-    if known is None or time.monotonic() - known[0] >= SCHEDULE_CHECK_SECONDS:
-        checked_at = time.monotonic()
-        with engine.connect() as connection:
-            rows = connection.execute(
-                select(TherapistProfile.id, TherapistProfile.schedule_version).join(StaffMember)
-                .where(TherapistProfile.active.is_(True), StaffMember.disabled_at.is_(None))
-                .order_by(TherapistProfile.id)).all()
-        known = _schedules[database] = (checked_at, tuple((row.id, row.schedule_version) for row in rows))
-    minute_ends = clock.now().replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
-    return minute_ends, known[1]
-
-
-def free_times_unchanged(database: str, depended_on: tuple) -> bool:
-    """Whether a list of free times made for `schedule_state` value `depended_on[-1]` is
-    still what the visitor should see: the same minute, and each bookable therapist's
-    schedule as this process last read it, within the check interval. Asks nothing of
-    the database (the shared page server calls it before any request exists)."""
-    minute_ends, therapists = depended_on[-1]
-    known = _schedules.get(database)
-    return (known is not None and time.monotonic() - known[0] < SCHEDULE_CHECK_SECONDS
-            and known[1] == therapists and clock.now() < minute_ends)
-
-
-@event.listens_for(Session, "after_flush")
-def _note_schedule_writes(session: Session, _context) -> None:
-    # Therapist profiles, their weeks and bookings bump a schedule version (booking.models);
-    # disabling a staff account takes a therapist off the list.
-    if any(isinstance(item, TherapistProfile | AvailabilityWindow | AvailabilityException | Booking | StaffMember)
-           for item in (*session.new, *session.dirty, *session.deleted)):
-        session.info["schedule_written"] = True
-
-
-@event.listens_for(Session, "after_commit")
-def _forget_schedules_after_writes(session: Session) -> None:
-    if session.info.pop("schedule_written", False):
-        forget_schedules(database_of(session.get_bind()))
+    try:
+        validate_email(text, check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
 
 
 def _lock_therapist(session: Session, therapist_id: int) -> TherapistProfile | None:
@@ -173,7 +123,7 @@ def validate_request(profile: TherapistProfile, modality: str, language: str, no
         problems["note"] = str(_l("Your text contains characters we cannot keep. Please remove them."))
     if modality == "phone" and not PHONE.match(contact):
         problems["contact"] = str(_l("For a phone session, please give a number the therapist can call."))
-    if reminder_email and not EMAIL.match(reminder_email):
+    if reminder_email and not is_email_address(reminder_email):
         problems["reminder_email"] = str(_l("This does not look like an e-mail address. Leave it empty if you "
                                             "want no reminder."))
     if problems:

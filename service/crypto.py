@@ -58,13 +58,14 @@ def sealed_columns():
     from service.auth.models import StaffMember
     from service.crisis.models import UrgentCase
     from service.outbox import OutboxMessage
+    from service.sessions import VisitorSession
 
     return [
         (ExerciseAnswer, "sealed_answer"), (AssessmentResult, "sealed_result"),
         (UrgentCase, "sealed_contact"), (UrgentCase, "sealed_message"), (UrgentCase, "sealed_reply"),
         (Booking, "sealed_note"), (Booking, "sealed_contact"), (Booking, "sealed_reminder_email"),
         (Booking, "sealed_therapist_message"), (StaffMember, "totp_secret_sealed"),
-        (OutboxMessage, "sealed_recipient"),
+        (OutboxMessage, "sealed_recipient"), (VisitorSession, "sealed_data"),
     ]
 
 

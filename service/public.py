@@ -5,14 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session
 from sqlalchemy.exc import SQLAlchemyError
 
-from content.page_cache import shared_page
 from service.db import db
 
 blueprint = Blueprint("public", __name__)
 
 
 @blueprint.get("/")
-@shared_page
 def home():
     return render_template("home.html")
 
