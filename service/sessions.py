@@ -203,18 +203,19 @@ class VisitorSessionInterface(ServerSideSessionInterface):
 def end(keep: tuple[str, ...] = ()) -> None:
     """Ends the visitor's session on the server now; what follows in this request (a
     flash message, the fields in `keep`) goes into a new session with a new id."""
-    kept = {name: session[name] for name in keep if name in session}
-    if getattr(session, "ended", None) is None:
-        session.ended = session.sid
-    session.clear()
-    session.pop("_permanent", None)
-    session.sid = secrets.token_urlsafe(32)
-    session.stored, session.expires_at = False, None
-    session.update(kept)
-    session.modified = True
+    current = session._get_current_object()
+    kept = {name: current[name] for name in keep if name in current}
+    if getattr(current, "ended", None) is None:
+        current.ended = current.sid
+    current.clear()
+    current.pop("_permanent", None)
+    current.sid = secrets.token_urlsafe(32)
+    current.stored, current.expires_at = False, None
+    current.update(kept)
+    current.modified = True
     # A form on the page that follows gets a token derived from the new id, and nothing
     # is stored for it.
-    dict.__setitem__(session, CSRF_FIELD, current_app.session_interface.derived_token(session.sid))
+    dict.__setitem__(current, CSRF_FIELD, current_app.session_interface.derived_token(current.sid))
     g.pop(CSRF_FIELD, None)
 
 
