@@ -112,7 +112,9 @@ def refuse_cross_site_posts() -> None:
     if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
         raise CSRFError("The form came from another site.")
     origin = request.headers.get("Origin")
-    if origin and origin != "null" and origin != request.host_url.rstrip("/"):
+    if origin and origin != "null" and origin not in (request.host_url.rstrip("/"),
+                                                      current_app.config["PAUSE"].base_url):
+        # The public address counts too: behind nginx the Host header carries no port.
         raise CSRFError("The form came from another site.")
 
 
