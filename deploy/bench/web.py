@@ -132,7 +132,7 @@ def start_nginx(folder: Path, app_port: int, hello_port: int, home_page: bytes) 
                               "    location / {\n"),
     ):
         assert old in site, old
-        site = site.replace(old, new, 1)
+        site = site.replace(old, new)
     (folder / "site.conf").write_text(references + site)
     owner = ROOT.stat()
     (folder / "nginx.conf").write_text(
@@ -141,6 +141,10 @@ def start_nginx(folder: Path, app_port: int, hello_port: int, home_page: bytes) 
         "events { worker_connections 1024; }\n"
         f"http {{ include /etc/nginx/mime.types; client_body_temp_path {folder}/body; "
         f"proxy_temp_path {folder}/proxy; include {folder}/site.conf; }}\n")
+    checked = subprocess.run([nginx_binary, "-t", "-p", str(folder), "-c", str(folder / "nginx.conf")],
+                             capture_output=True, text=True)
+    if checked.returncode:
+        raise SystemExit(checked.stderr)
     nginx = subprocess.Popen([nginx_binary, "-p", str(folder), "-c", str(folder / "nginx.conf"), "-g", "daemon off;"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_for(https_port)
@@ -246,17 +250,17 @@ def main() -> None:
                         wrk(url, connections, arguments.seconds, script, extra))
         rows = []
         for connections in (16, 64):
-            static = hello = None
+            chosen = {}
             for name, *_ in targets:
                 measured = sorted(runs[name, connections], key=lambda run: run["requests"] / run["seconds"])
-                numbers = measured[len(measured) // 2]
-                rate = numbers["requests"] / numbers["seconds"]
-                static = static or rate
-                hello = hello or (rate if name.startswith("hello") else None)
-                errors = sum(run["errors"] for run in measured)
-                rows.append(f"| {name} | {connections} | {rate:,.0f} | {rate / static:.2f} | "
-                            f"{rate / hello:.2f} | {numbers['p50_ms']:.1f} "
-                            f"| {numbers['p95_ms']:.1f} | {numbers['p99_ms']:.1f} | {errors} |")
+                chosen[name] = (measured[len(measured) // 2], sum(run["errors"] for run in measured))
+            rates = {name: numbers["requests"] / numbers["seconds"] for name, (numbers, _) in chosen.items()}
+            static, hello = rates[targets[0][0]], rates[targets[1][0]]
+            for name, (numbers, errors) in chosen.items():
+                rate = rates[name]
+                rows.append(f"| {name} | {connections} | {rate:,.0f} | {rate / static:.2f} | {rate / hello:.2f} "
+                            f"| {numbers['p50_ms']:.1f} | {numbers['p95_ms']:.1f} | {numbers['p99_ms']:.1f} "
+                            f"| {errors} |")
         print(f"Median of {arguments.rounds} rounds of {arguments.seconds} s per target.\n")
         print("| target | connections | requests/s | × static file | × hello world | p50 ms | p95 ms | p99 ms "
               "| errors |")
