@@ -32,7 +32,7 @@ def quick_exit():
     changes something, on purpose: a link is what works everywhere, and all another
     site could do with it is end a visit, which is what the visitor wants it for."""
     sessions.end()
-    response = redirect(current_app.config["PAUSE"].quick_exit_url, code=303)
+    response = redirect(current_app.config["PAUSE"].quick_exit_url)
     response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
     return response
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import logging
 import secrets
 
 import msgspec
@@ -39,6 +40,7 @@ CSRF_FIELD = "csrf_token"
 # a returning reader's pages cost a read of the store and no write.
 REFRESH_AFTER = dt.timedelta(minutes=1)
 REDIS_PREFIX = "pause:visitor-session:"
+log = logging.getLogger(__name__)
 
 
 class VisitorSession(Base):
@@ -88,10 +90,18 @@ class RedisStore:
     def __init__(self, url: str) -> None:
         import redis
 
-        self.redis = redis.Redis.from_url(url)
+        # A Redis that hangs costs a request a second at most, never the worker.
+        self.redis = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        self.errors = redis.RedisError
 
     def get(self, digest: str) -> tuple[bytes, dt.datetime] | None:
-        value = self.redis.get(REDIS_PREFIX + digest)
+        try:
+            value = self.redis.get(REDIS_PREFIX + digest)
+        except self.errors:
+            # Redis down: the visitor reads on as a first visit (forms still work, their
+            # token needs no storage) rather than get an error page.
+            log.warning("visitor sessions: Redis cannot be reached")
+            return None
         if value is None:
             return None
         expires, _, sealed = value.partition(b" ")
@@ -99,10 +109,17 @@ class RedisStore:
 
     def put(self, digest: str, sealed: bytes, expires_at: dt.datetime) -> None:
         seconds = max(int((expires_at - clock.now()).total_seconds()), 1) + 60
-        self.redis.set(REDIS_PREFIX + digest, expires_at.isoformat().encode() + b" " + sealed, ex=seconds)
+        try:
+            self.redis.set(REDIS_PREFIX + digest, expires_at.isoformat().encode() + b" " + sealed, ex=seconds)
+        except self.errors:
+            log.warning("visitor sessions: Redis cannot be reached; this answer keeps nothing")
 
     def delete(self, digest: str) -> None:
-        self.redis.delete(REDIS_PREFIX + digest)
+        try:
+            self.redis.delete(REDIS_PREFIX + digest)
+        except self.errors:
+            # The record then ends by its TTL; quick exit's Clear-Site-Data still drops the cookie.
+            log.warning("visitor sessions: Redis cannot be reached; a session ends by its expiry")
 
     def count(self) -> int:
         return sum(1 for _ in self.redis.scan_iter(REDIS_PREFIX + "*", count=1000))
