@@ -168,6 +168,10 @@ def _bump_schedule_versions(session: Session, _context) -> None:
     therapist_ids |= {item.therapist_id for item in (*session.new, *session.dirty, *session.deleted)
                       if _changes_free_times(session, item) and item.therapist_id is not None}
     if therapist_ids:
+        from service import freshness
+
+        for therapist_id in therapist_ids:
+            freshness.bump(session, "therapist-schedule", therapist_id)
         # Core, not the ORM: this runs inside the flush, and the counter is never read back here.
         profiles = TherapistProfile.__table__
         session.connection().execute(update(profiles).where(profiles.c.id.in_(therapist_ids))

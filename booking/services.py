@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import secrets
-import time
 import uuid
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,7 +27,6 @@ from booking.models import (
     ReminderMail,
     TherapistProfile,
 )
-from content.cache import database_of
 from service import audit, crypto, outbox, text_limits
 from service.addresses import checked_address
 from service.auth.models import StaffMember
@@ -89,63 +87,6 @@ def free_slots_for(session: Session, profile: TherapistProfile, excluding_bookin
     exceptions = [slot_rules.DateException(item.day, item.kind, item.start, item.end) for item in profile.exceptions]
     busy = [(booking.starts_at, booking.ends_at) for booking in live_bookings(session, profile.id, excluding_booking)]
     return slot_rules.free_slots(profile.time_zone, windows, exceptions, rules_of(profile), busy, as_of or clock.now())
-
-
-# What the list of free times depends on is asked of the database at most once a second
-# per process; a commit in this process that changes a schedule forgets it at once.
-SCHEDULE_CHECK_SECONDS = 1.0
-_schedules: dict[str, tuple[float, tuple[tuple[int, int], ...]]] = {}
-
-
-def forget_schedules(database: str | None = None) -> None:
-    if database is None:
-        _schedules.clear()
-    else:
-        _schedules.pop(database, None)
-
-
-def schedule_state(engine: Engine) -> tuple[dt.datetime, tuple[tuple[int, int], ...]]:
-    """What the list of free times depends on, besides the visitor's choices: the end of
-    the current minute (the times shown are those still free then), and each bookable
-    therapist with the version of their schedule."""
-    database = database_of(engine)
-    known = _schedules.get(database)
-    if known is None or time.monotonic() - known[0] >= SCHEDULE_CHECK_SECONDS:
-        checked_at = time.monotonic()
-        with engine.connect() as connection:
-            rows = connection.execute(
-                select(TherapistProfile.id, TherapistProfile.schedule_version).join(StaffMember)
-                .where(TherapistProfile.active.is_(True), StaffMember.disabled_at.is_(None))
-                .order_by(TherapistProfile.id)).all()
-        known = _schedules[database] = (checked_at, tuple((row.id, row.schedule_version) for row in rows))
-    minute_ends = clock.now().replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
-    return minute_ends, known[1]
-
-
-def free_times_unchanged(database: str, depended_on: tuple) -> bool:
-    """Whether a list of free times made for `schedule_state` value `depended_on[-1]` is
-    still what the visitor should see: the same minute, and each bookable therapist's
-    schedule as this process last read it, within the check interval. Asks nothing of
-    the database (the shared page server calls it before any request exists)."""
-    minute_ends, therapists = depended_on[-1]
-    known = _schedules.get(database)
-    return (known is not None and time.monotonic() - known[0] < SCHEDULE_CHECK_SECONDS
-            and known[1] == therapists and clock.now() < minute_ends)
-
-
-@event.listens_for(Session, "after_flush")
-def _note_schedule_writes(session: Session, _context) -> None:
-    # Therapist profiles, their weeks and bookings bump a schedule version (booking.models);
-    # disabling a staff account takes a therapist off the list.
-    if any(isinstance(item, TherapistProfile | AvailabilityWindow | AvailabilityException | Booking | StaffMember)
-           for item in (*session.new, *session.dirty, *session.deleted)):
-        session.info["schedule_written"] = True
-
-
-@event.listens_for(Session, "after_commit")
-def _forget_schedules_after_writes(session: Session) -> None:
-    if session.info.pop("schedule_written", False):
-        forget_schedules(database_of(session.get_bind()))
 
 
 def _lock_therapist(session: Session, therapist_id: int) -> TherapistProfile | None:

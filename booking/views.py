@@ -13,7 +13,6 @@ from booking import services
 from booking import slots as slot_rules
 from booking.forms import BookingForm, ManageForm
 from booking.models import MODALITIES, Booking, TherapistProfile
-from content.page_cache import shared_page
 from content.sanitize import render_markdown
 from service.clock import clock
 from service.db import db
@@ -88,19 +87,12 @@ def offers(language: str, modality: str, zone: str, excluding: Booking | None = 
             "earlier": week > 0, "later": later and week < LAST_WEEK}
 
 
-def _free_times_depend_on() -> tuple:
-    """The choices as the page uses them (unknown values fall back to defaults), so the
-    query string itself never becomes part of a cache key."""
-    return _choices(), visitor_zone(), chosen_week(), services.schedule_state(db.engine)
-
-
 @blueprint.get("/")
-@shared_page(varies_with=_free_times_depend_on, still_current=services.free_times_unchanged)
 def choose():
     language, modality = _choices()
     zone = visitor_zone()
-    # The times still free at the end of this minute: the page may be shared until then.
-    as_of, _therapists = services.schedule_state(db.engine)
+    # The times still free at the end of this minute: nginx may share the page that long.
+    as_of = clock.now().replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
     return render_template("booking/choose.html", **offers(language, modality, zone, as_of=as_of, week=chosen_week()),
                            language=language, modality=modality, modalities=MODALITIES, zone=zone, zones=ZONES,
                            slot_format=SLOT_FORMAT, book_address=url_for(".book"),

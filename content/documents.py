@@ -286,6 +286,9 @@ def apply_page(session: Session, document: dict) -> Page:
 
 
 def apply(session: Session, kind: str, document: dict, version: int) -> None:
+    from service import freshness
+
+    freshness.bump(session, "published-content")
     if kind == MODULE:
         apply_module(session, document)
     elif kind == PAGE:

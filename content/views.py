@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template
 
-from content.page_cache import shared_page
 from content.services import page_by_slug
 from service.db import db
 from service.i18n import current_locale
@@ -20,13 +19,11 @@ def _render_page(slug: str, **extra):
 
 
 @blueprint.get("/about")
-@shared_page
 def about():
     return _render_page("about")
 
 
 @blueprint.get("/privacy")
-@shared_page
 def privacy():
     """Staff write the introduction; the table of what is kept comes from the retention
     registry, the same list the erasing jobs follow."""
@@ -36,13 +33,11 @@ def privacy():
 
 
 @blueprint.get("/confidentiality")
-@shared_page
 def confidentiality():
     return _render_page("confidentiality")
 
 
 @blueprint.get("/pages/<slug:slug>")
-@shared_page
 def page(slug: str):
     """Pages staff add later; the three above keep their own short addresses."""
     return _render_page(slug)

@@ -12,10 +12,10 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from content import cache
 from self_help import scoring
 from self_help.models import Assessment, AssessmentCount, AssessmentResult
 from service import crypto
+from service.cache import cached
 from service.clock import clock
 
 
@@ -40,14 +40,11 @@ class LiveAssessment:
 
 
 def by_slug(session: Session, slug: str) -> tuple[LiveAssessment, dict] | None:
-    full_key, found = cache.lookup(session.get_bind(), ("assessment", slug))
-    if found is cache.MISSING:
+    def build() -> tuple[LiveAssessment, dict] | None:
         row = session.scalar(select(Assessment).where(Assessment.slug == slug))
-        if row is None:
-            return None  # not remembered: made-up addresses must not fill the cache
-        found = (LiveAssessment(row.slug, row.version), json.loads(row.definition))
-        cache.store(full_key, found)
-    return found  # type: ignore[return-value]
+        return (LiveAssessment(row.slug, row.version), json.loads(row.definition)) if row else None
+
+    return cached(session, ("assessment", slug), build)
 
 
 def apply_definition(session: Session, document: dict, version: int) -> Assessment:

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
-from content.cache import cached
 from content.sanitize import render_markdown
 from self_help.models import Exercise, ExerciseAnswer, Module, Step, StepProgress
 from service import crypto
+from service.cache import cached
 from service.clock import clock
 
 REFLECTION = "reflection"

@@ -15,7 +15,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from content.page_cache import shared_page
 from self_help import services
 from self_help.forms import AnswerForm, StepDoneForm
 from service.db import db
@@ -57,7 +56,6 @@ def step_links() -> dict:
 
 
 @blueprint.get("/")
-@shared_page
 def catalogue():
     modules = services.catalogue(db.session, *_languages())
     done = _done_step_ids()
@@ -68,7 +66,6 @@ def catalogue():
 
 
 @blueprint.get("/<slug:module_slug>")
-@shared_page
 def module(module_slug: str):
     module_view = services.module_by_slug(db.session, module_slug, *_languages())
     if module_view is None or not module_view.steps:
@@ -118,7 +115,6 @@ def _render_step(step: services.StepView, answer_form: AnswerForm | None = None,
 
 
 @blueprint.get("/<slug:module_slug>/<slug:step_slug>")
-@shared_page
 def step(module_slug: str, step_slug: str):
     return _render_step(_step_or_404(module_slug, step_slug))
 

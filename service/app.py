@@ -31,15 +31,12 @@ def create_app(config: configuration.Settings | dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from booking.services import forget_schedules
-    from content import cache as content_cache
-    from service import assets, crypto, i18n, routing, security, templating
+    from service import assets, cache, crypto, i18n, routing, security, templating
     from service.db import db
 
     routing.init_app(app)
     db.init_app(app)
-    content_cache.clear()
-    forget_schedules()
+    cache.clear()
     crypto.init_app(app)
     security.init_app(app)
     i18n.init_app(app)

@@ -44,6 +44,8 @@ class Settings:
     key_open_rate_limit: str = "10 per minute;60 per hour"
     key_create_rate_limit: str = "10 per hour"
     max_content_length: int = 64 * 1024
+    # Minutes without a request after which a visitor's session ends on the server.
+    session_idle_minutes: int = 30
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     # Reminders reach visitors' own mailboxes, so the sender names nothing: a neutral
@@ -93,6 +95,7 @@ def from_environment(environ: os._Environ | dict | None = None, instance_path: s
         anonymous_key_retention_days=int(
             environ.get("PAUSE_ANONYMOUS_KEY_RETENTION_DAYS", defaults.anonymous_key_retention_days)
         ),
+        session_idle_minutes=int(environ.get("PAUSE_SESSION_IDLE_MINUTES", defaults.session_idle_minutes)),
         smtp_host=environ.get("PAUSE_SMTP_HOST", defaults.smtp_host),
         smtp_port=int(environ.get("PAUSE_SMTP_PORT", defaults.smtp_port)),
         mail_from=environ.get("PAUSE_MAIL_FROM", defaults.mail_from),

@@ -129,6 +129,12 @@ def erase_old_records() -> int:
     ))
 
 
+def purge_visitor_sessions() -> int:
+    from service.sessions import purge_expired
+
+    return purge_expired()
+
+
 JOBS = {
     "escalate-cases": escalate_cases,
     "send-reminders": send_reminders,
@@ -136,6 +142,7 @@ JOBS = {
     "erase-closed-cases": erase_closed_cases,
     "erase-booking-details": erase_booking_details,
     "erase-unused-keys": erase_unused_keys,
+    "purge-visitor-sessions": purge_visitor_sessions,
     "erase-sent-mail": erase_sent_mail,
     "erase-old-records": erase_old_records,
 }

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from flask import Flask, Response, abort, current_app, request
-from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter
-from flask_wtf.csrf import CSRFProtect
-from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service.privacy import client_fingerprint
@@ -25,46 +23,6 @@ PERMISSIONS_POLICY = ", ".join(
     )
 )
 HSTS = "max-age=31536000; includeSubDomains"
-
-class KeyOnceSigner(TimestampSigner):
-    """itsdangerous's TimestampSigner, deriving the key from each secret once instead of
-    for every value it signs or checks (two HMACs a request, for the same answer)."""
-
-    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
-        derived = self.__dict__.setdefault("_derived_keys", {})
-        if secret_key not in derived:
-            derived[secret_key] = super().derive_key(secret_key)
-        return derived[secret_key]
-
-
-class SignerOnceSerializer(URLSafeTimedSerializer):
-    """URLSafeTimedSerializer with one KeyOnceSigner for its own salt, made once. Signers
-    hold nothing but keys, so the threads of a worker share it. Same format, same keys."""
-
-    default_signer = KeyOnceSigner
-
-    def make_signer(self, salt: str | bytes | None = None) -> TimestampSigner:
-        if salt is not None and salt != self.salt:
-            return super().make_signer(salt)
-        signer = self.__dict__.get("_signer")
-        if signer is None:
-            signer = self._signer = super().make_signer()
-        return signer
-
-
-class VisitorSessionInterface(SecureCookieSessionInterface):
-    """Flask's signed-cookie session for visitors, with its signing serializer (and its
-    signer) made once per app instead of twice per request."""
-
-    def get_signing_serializer(self, app: Flask):
-        serializer = app.extensions.get("pause_session_serializer")
-        if serializer is None:
-            flask_made = super().get_signing_serializer(app)
-            serializer = app.extensions["pause_session_serializer"] = SignerOnceSerializer(
-                flask_made.secret_keys, salt=flask_made.salt, serializer=flask_made.serializer,
-                signer_kwargs=flask_made.signer_kwargs)
-        return serializer
-
 
 csrf = CSRFProtect()
 limiter = Limiter(
@@ -126,8 +84,11 @@ def init_app(app: Flask) -> None:
         RATELIMIT_STORAGE_OPTIONS=redis_options() if settings.redis_url else {},
         RATELIMIT_ENABLED=True,
     )
-    app.session_interface = VisitorSessionInterface()
+    from service import sessions
+
+    sessions.init_app(app)
     app.before_request(refuse_null_characters)
+    app.before_request(refuse_cross_site_posts)
     csrf.init_app(app)
     limiter.init_app(app)
     _check_only_limited_views(app)
@@ -143,14 +104,29 @@ def redis_options() -> dict:
 
 
 def wrap_wsgi_app(app: Flask) -> None:
-    """Shared pages answered before Flask, behind the proxy fix so that the scheme (and
-    so HSTS) is the visitor's. Called last, once the session and CSRF are configured."""
-    from content.page_cache import SharedPageServer
-
+    """The proxy fix, so that the scheme (and so HSTS) is the visitor's."""
     settings = app.config["PAUSE"]
-    app.wsgi_app = app.extensions["pause_shared_pages"] = SharedPageServer(app, app.wsgi_app)
     if settings.trusted_proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
+
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def refuse_cross_site_posts() -> None:
+    """A second lock beside the CSRF token (README, "Sessions and caching"): a form sent
+    from another site is refused by what the browser says of it. Browsers send
+    Sec-Fetch-Site and Origin with every form; with Referrer-Policy no-referrer the Origin
+    may be "null", which says nothing, so only a named other origin is refused."""
+    if request.method not in UNSAFE_METHODS:
+        return
+    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+        raise CSRFError("The form came from another site.")
+    origin = request.headers.get("Origin")
+    if origin and origin != "null" and origin not in (request.host_url.rstrip("/"),
+                                                      current_app.config["PAUSE"].base_url):
+        # The public address counts too: behind nginx the Host header carries no port.
+        raise CSRFError("The form came from another site.")
 
 
 def refuse_null_characters() -> None:

@@ -1,28 +1,36 @@
-"""HTTP benchmark: wrk against gunicorn with the production configuration on PostgreSQL
-and Redis.
+"""HTTP benchmark through the production path: wrk against nginx (the shipped site file,
+TLS, its micro-cache) in front of gunicorn with the production configuration on
+PostgreSQL and Redis.
 
     .venv/bin/python deploy/bench/web.py [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/pause_bench]
                                          [--redis-url redis://127.0.0.1:6379/15] [--seconds 10]
 
-Measures the home page, a module step, the booking page's slot list, an assessment
-answer (POST), and a bare Flask "hello world" under the same gunicorn configuration as
-the ceiling, at 16 and 64 connections, and prints a Markdown table with requests per
-second, the ratio to hello world, p50/p95/p99 latency and errors (the median of three
-interleaved rounds). Then staff sign-in
-with a wrong password: how many answers computed an argon2id hash and how many the
-throttle turned away first, and the cost of one hash. Needs Debian's wrk.
+Two reference rows: nginx serving a static file as large as the home page (the physical
+limit) and a bare Flask "hello world" through the same nginx -> gunicorn path. Then the
+home page and a module overview for first visits (no cookie: nginx's micro-cache), a
+module step for a first visit (a page with a form: Python), the same step for a
+returning reader with progress in their session, the booking slot list, and an
+assessment answer (POST), at 16 and 64 connections, as a Markdown table with requests
+per second, the ratios to the reference rows, p50/p95/p99 latency and errors (the
+median of interleaved rounds). Then each gunicorn worker's resident memory, and staff
+sign-in with a wrong password. Needs Debian's wrk and nginx.
 """
 
 from __future__ import annotations
 
 import argparse
+import grp
 import http.cookiejar
 import json
 import os
+import pwd
 import re
+import shutil
 import socket
+import ssl
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -72,13 +80,85 @@ def prepare_database(url: str, environment: dict) -> None:
                    capture_output=True)
 
 
-def cookie_and_token(base: str, path: str) -> tuple[str, str]:
+def _opener(jar: http.cookiejar.CookieJar):
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE  # the benchmark's own self-signed certificate
+    return urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar),
+                                       urllib.request.HTTPSHandler(context=context))
+
+
+def cookie_and_token(base: str, path: str, jar: http.cookiejar.CookieJar | None = None) -> tuple[str, str]:
     """A session cookie and the CSRF token of the form on that page, as a browser gets them."""
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    page = opener.open(base + path).read().decode()
+    jar = http.cookiejar.CookieJar() if jar is None else jar
+    page = _opener(jar).open(base + path).read().decode()
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     return "; ".join(f"{item.name}={item.value}" for item in jar), token
+
+
+def returning_reader(base: str) -> str:
+    """The cookie of a reader without a key who marked a step done: progress in the session."""
+    jar = http.cookiejar.CookieJar()
+    _, token = cookie_and_token(base, "/self-help/understanding-your-thoughts/thoughts-are-not-actions", jar)
+    _opener(jar).open(base + "/self-help/understanding-your-thoughts/thoughts-are-not-actions/done",
+                      data=urllib.parse.urlencode({"csrf_token": token}).encode()).read()
+    return "; ".join(f"{item.name}={item.value}" for item in jar)
+
+
+def start_nginx(folder: Path, app_port: int, hello_port: int, home_page: bytes) -> tuple[subprocess.Popen, int]:
+    """nginx with the shipped site file, plus the two reference locations."""
+    nginx_binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                    "-keyout", str(folder / "privkey.pem"), "-out", str(folder / "fullchain.pem")],
+                   check=True, capture_output=True)
+    (folder / "static-home.html").write_bytes(home_page)
+    http_port, https_port = free_port(), free_port()
+    site = (ROOT / "deploy" / "nginx" / "pause.conf").read_text()
+    references = (f"upstream bench_hello {{ server 127.0.0.1:{hello_port}; keepalive 16; }}\n")
+    for old, new in (
+        ("listen 80;", f"listen 127.0.0.1:{http_port};"), ("listen [::]:80;", ""),
+        ("listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl;"), ("listen [::]:443 ssl http2;", ""),
+        ("server_name pause.example.org;", "server_name localhost;"),
+        ("/etc/ssl/pause/", f"{folder}/"), ("/var/log/nginx/", f"{folder}/"), ("/var/cache/nginx/", f"{folder}/"),
+        ("server 127.0.0.1:8000;", f"server 127.0.0.1:{app_port};"),
+        ("/opt/pause/app/", f"{ROOT}/"),
+        ("    location / {\n", "    location = /bench/static.html {\n"
+                              f"        alias {folder}/static-home.html;\n"
+                              "        include " + str(ROOT) + "/deploy/nginx/security-headers.conf;\n"
+                              "        access_log off;\n    }\n"
+                              "    location = /bench/hello {\n        proxy_pass http://bench_hello/;\n"
+                              "        proxy_http_version 1.1;\n        proxy_set_header Connection \"\";\n"
+                              "        access_log off;\n    }\n"
+                              "    location / {\n"),
+    ):
+        assert old in site, old
+        site = site.replace(old, new)
+    (folder / "site.conf").write_text(references + site)
+    owner = ROOT.stat()
+    (folder / "nginx.conf").write_text(
+        f"user {pwd.getpwuid(owner.st_uid).pw_name} {grp.getgrgid(owner.st_gid).gr_name};\n"
+        f"worker_processes 1; pid {folder}/nginx.pid; error_log {folder}/error.log;\n"
+        "events { worker_connections 1024; }\n"
+        f"http {{ include /etc/nginx/mime.types; client_body_temp_path {folder}/body; "
+        f"proxy_temp_path {folder}/proxy; include {folder}/site.conf; }}\n")
+    checked = subprocess.run([nginx_binary, "-t", "-p", str(folder), "-c", str(folder / "nginx.conf")],
+                             capture_output=True, text=True)
+    if checked.returncode:
+        raise SystemExit(checked.stderr)
+    nginx = subprocess.Popen([nginx_binary, "-p", str(folder), "-c", str(folder / "nginx.conf"), "-g", "daemon off;"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for(https_port)
+    return nginx, https_port
+
+
+def worker_memory(master: int) -> list[int]:
+    """Resident memory of each worker of a gunicorn master, in MiB."""
+    sizes = []
+    for child in Path(f"/proc/{master}/task/{master}/children").read_text().split():
+        for line in Path(f"/proc/{child}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                sizes.append(int(line.split()[1]) // 1024)
+    return sizes
 
 
 def assessment_post(base: str) -> tuple[str, str]:
@@ -120,31 +200,39 @@ def main() -> None:
                    "PAUSE_SECRET_KEY": "bench-secret-key-0123456789abcdef", "PAUSE_DATA_KEY": Fernet.generate_key().decode(),
                    "PAUSE_SMTP_PORT": "1"}
     prepare_database(arguments.database_url, environment)
-    # Plain HTTP straight to gunicorn: production cookies are Secure, so the benchmark
-    # reads pages as a first-time visitor would, and posts with a session made here.
     app_port, hello_port = free_port(), free_port()
     gunicorn = [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "deploy" / "gunicorn.conf.py")]
     servers = [
         subprocess.Popen([*gunicorn, "service:create_app()"], cwd=ROOT,
-                         env={**environment, "PAUSE_ENV": "testing", "PAUSE_BIND": f"127.0.0.1:{app_port}"},
+                         env={**environment, "PAUSE_BIND": f"127.0.0.1:{app_port}", "PAUSE_TRUSTED_PROXIES": "1"},
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
         subprocess.Popen([*gunicorn, "hello:app"], cwd=HERE, env={**environment, "PAUSE_BIND": f"127.0.0.1:{hello_port}"},
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
     ]
+    folder = Path(tempfile.mkdtemp(prefix="pause-bench-"))
     try:
         wait_for(app_port)
         wait_for(hello_port)
-        base = f"http://127.0.0.1:{app_port}"
-        page = urllib.request.urlopen(base + "/booking/?language=en").read().decode()  # noqa: S310 - our own server
+        home = urllib.request.urlopen(f"http://127.0.0.1:{app_port}/").read()  # noqa: S310 - our own server
+        nginx, https_port = start_nginx(folder, app_port, hello_port, home)
+        servers.append(nginx)
+        base = f"https://localhost:{https_port}"
+        page = _opener(http.cookiejar.CookieJar()).open(base + "/booking/?language=en").read().decode()
         assert "/booking/book?" in page, "the demo therapist's slots are listed"
         cookie, body = assessment_post(base)
+        reader = returning_reader(base)
         report = HERE / "report.lua"
+        step = base + "/self-help/understanding-your-thoughts/noticing-patterns"
         targets = [
-            ("hello world (ceiling)", f"http://127.0.0.1:{hello_port}/", report, None),
-            ("home page", base + "/", report, None),
-            ("module step", base + "/self-help/understanding-your-thoughts/noticing-patterns", report, None),
-            ("booking slot list", base + "/booking/?language=en", report, None),
-            ("assessment answer (POST)", base + "/check/wellbeing/1", HERE / "post.lua",
+            ("static file, size of the home page (nginx)", base + "/bench/static.html", report, None),
+            ("hello world (nginx -> gunicorn)", base + "/bench/hello", report, None),
+            ("home page, first visit", base + "/", report, None),
+            ("module overview, first visit", base + "/self-help/understanding-your-thoughts", report, None),
+            ("module step, first visit (a form: Python)", step, report, None),
+            ("module step, returning reader (session)", step, HERE / "get.lua",
+             {"BENCH_COOKIE": reader, "BENCH_REPORT": str(report)}),
+            ("booking slot list, first visit", base + "/booking/?language=en", report, None),
+            ("assessment answer (POST, session)", base + "/check/wellbeing/1", HERE / "post.lua",
              {"BENCH_BODY": body, "BENCH_COOKIE": cookie, "BENCH_REPORT": str(report)}),
         ]
         # This machine is shared and its speed comes and goes by the minute: each target is
@@ -162,19 +250,24 @@ def main() -> None:
                         wrk(url, connections, arguments.seconds, script, extra))
         rows = []
         for connections in (16, 64):
-            ceiling = None
+            chosen = {}
             for name, *_ in targets:
                 measured = sorted(runs[name, connections], key=lambda run: run["requests"] / run["seconds"])
-                numbers = measured[len(measured) // 2]
-                rate = numbers["requests"] / numbers["seconds"]
-                ceiling = ceiling or rate
-                errors = sum(run["errors"] for run in measured)
-                rows.append(f"| {name} | {connections} | {rate:,.0f} | {rate / ceiling:.2f} | {numbers['p50_ms']:.1f} "
-                            f"| {numbers['p95_ms']:.1f} | {numbers['p99_ms']:.1f} | {errors} |")
+                chosen[name] = (measured[len(measured) // 2], sum(run["errors"] for run in measured))
+            rates = {name: numbers["requests"] / numbers["seconds"] for name, (numbers, _) in chosen.items()}
+            static, hello = rates[targets[0][0]], rates[targets[1][0]]
+            for name, (numbers, errors) in chosen.items():
+                rate = rates[name]
+                rows.append(f"| {name} | {connections} | {rate:,.0f} | {rate / static:.2f} | {rate / hello:.2f} "
+                            f"| {numbers['p50_ms']:.1f} | {numbers['p95_ms']:.1f} | {numbers['p99_ms']:.1f} "
+                            f"| {errors} |")
         print(f"Median of {arguments.rounds} rounds of {arguments.seconds} s per target.\n")
-        print("| target | connections | requests/s | × hello world | p50 ms | p95 ms | p99 ms | errors |")
-        print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        print("| target | connections | requests/s | × static file | × hello world | p50 ms | p95 ms | p99 ms "
+              "| errors |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         print("\n".join(rows))
+        print(f"\nResident memory of each Pause worker after the run: "
+              f"{', '.join(f'{size} MiB' for size in worker_memory(servers[0].pid))}")
 
         # Staff sign-in is slow on purpose: argon2id, at most 4 hashes at once per
         # process, and throttles (per client, per account) that answer before any hash.
@@ -194,6 +287,7 @@ def main() -> None:
         for server in servers:
             server.terminate()
             server.wait(timeout=30)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -36,4 +36,8 @@ def remember_open_key(key_id: int) -> None:
 
 
 def close_key() -> None:
-    session.pop(_SESSION_FIELD, None)
+    """Ends the visitor's session on the server, so a copy of the cookie opens nothing
+    any more; only the language choice carries on into the next one."""
+    from service import sessions
+
+    sessions.end(keep=("locale",))

@@ -3,9 +3,10 @@ in an address."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
+from service import sessions
 from service.db import db
 from service.security import rate_limit
 from service.visitor import services
@@ -92,7 +93,7 @@ def forget():
     if key_id is not None:
         with db.transaction() as session_:
             services.forget_key(session_, key_id)
-    session.clear()
+    sessions.end()
     response = current_app.make_response(render_template("visitor/forgotten.html"))
     response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
     return response

@@ -117,7 +117,7 @@ def deployment(tmp_path):
         ("listen 80;", f"listen 127.0.0.1:{http_port};"), ("listen [::]:80;", ""),
         ("listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;"), ("listen [::]:443 ssl http2;", ""),
         ("server_name pause.example.org;", "server_name localhost;"),
-        ("/etc/ssl/pause/", f"{tmp_path}/"), ("/var/log/nginx/", f"{tmp_path}/"),
+        ("/etc/ssl/pause/", f"{tmp_path}/"), ("/var/log/nginx/", f"{tmp_path}/"), ("/var/cache/nginx/", f"{tmp_path}/"),
         ("server 127.0.0.1:8000;", "".join(f"server 127.0.0.1:{port};" for port in ports)),
         ("/opt/pause/app/", f"{ROOT}/"),
     ):

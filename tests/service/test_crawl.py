@@ -60,8 +60,11 @@ def crawl(app, client, start: str, locale: str, prefix: str = "", once: tuple[st
                 if link != quick_exit:
                     external.add(link)
                 continue
-            if link.startswith("/language/") or attribute.lower() == "action" or not link.startswith(prefix):
-                continue  # a language switch, a form target or outside the crawl: host checked, not fetched
+            if (link.startswith("/language/") or link == "/exit" or attribute.lower() == "action"
+                    or not link.startswith(prefix)):
+                # A language switch, quick exit (it ends the visit; tests of its own), a form
+                # target or outside the crawl: host checked, not fetched.
+                continue
             kind = next((beginning for beginning in once if link.startswith(beginning)), None)
             if kind is not None:
                 if kind in followed_once:

@@ -17,7 +17,8 @@
       leave(exit.href);
     });
     document.addEventListener("keydown", function (event) {
-      if (event.key === "Escape" && !event.defaultPrevented) {
+      // Not on staff pages (no data-escape-key there): Esc closed their work.
+      if (event.key === "Escape" && !event.defaultPrevented && exit.dataset.escapeKey === "on") {
         leave(exit.href);
       }
     });
