@@ -53,7 +53,7 @@ def unseal(token: bytes) -> str:
 
 def sealed_columns():
     """Every column that holds sealed text, as (model, column name)."""
-    from booking.models import Booking
+    from booking.models import Booking, BookingMessage
     from self_help.models import AssessmentResult, ExerciseAnswer
     from service.auth.models import StaffMember
     from service.crisis.models import UrgentCase
@@ -64,7 +64,7 @@ def sealed_columns():
         (UrgentCase, "sealed_contact"), (UrgentCase, "sealed_message"), (UrgentCase, "sealed_reply"),
         (Booking, "sealed_note"), (Booking, "sealed_contact"), (Booking, "sealed_reminder_email"),
         (Booking, "sealed_therapist_message"), (StaffMember, "totp_secret_sealed"),
-        (OutboxMessage, "sealed_recipient"),
+        (OutboxMessage, "sealed_recipient"), (BookingMessage, "sealed_body"),
     ]
 
 
