@@ -138,3 +138,34 @@ def test_a_therapists_first_day(live_server, open_context, make_staff, locale, j
     assert page.locator("#booking-state").inner_text() == words["attended"]
     # The refused posts answer 422, which Chromium reports as a failed load; nothing else.
     assert [problem for problem in problems if "status of 422" not in problem] == []
+
+
+def test_the_refused_form_the_grid_and_the_appointment_have_no_wcag_violation(browser, live_server, make_staff):
+    from axe_playwright_python.sync_playwright import Axe
+
+    from tests.e2e.test_accessibility import WCAG_TAGS
+
+    clock.freeze(MONDAY_MORNING)
+    account = make_staff("ari", roles=("therapist",))
+    context = browser.new_context(bypass_csp=True)  # axe-core is injected as a script
+    try:
+        page = context.new_page()
+        browser_sign_in(page, live_server.url, account)
+        page.goto(live_server.url + "/staff/appointments/availability")
+        page.locator("#session_minutes").fill("none")
+        page.locator("#window-0-0-start").fill("12:00")
+        page.locator("#window-0-0-end").fill("09:00")
+        page.locator("#off-from").fill("2026-12-24")
+        page.locator("#off-to").fill("2026-12-20")
+        page.locator("#availability-form button[type=submit]").click()
+        page.locator("#problems").wait_for()
+        failures = {}
+        for where in ("refused availability form", "/staff/appointments/?view=week", "/staff/appointments/?view=day"):
+            if where.startswith("/"):
+                page.goto(live_server.url + where)
+            results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
+            if results.violations_count:
+                failures[where] = results.generate_report()
+        assert failures == {}, "\n\n".join(f"{where}:\n{report}" for where, report in failures.items())
+    finally:
+        context.close()
