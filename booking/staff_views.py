@@ -57,10 +57,13 @@ def overview():
     profile = _profile()
     zone = staff_zone(current_staff(), profile)
     view = "day" if request.args.get("view") == "day" else "week"
+    today = clock.now().replace(tzinfo=dt.UTC).astimezone(ZoneInfo(zone)).date()
     try:
         chosen = dt.date.fromisoformat(request.args.get("from", ""))
     except ValueError:
-        chosen = clock.now().replace(tzinfo=dt.UTC).astimezone(ZoneInfo(zone)).date()
+        chosen = today
+    if abs((chosen - today).days) > 3660:  # a made-up date: the calendar ends near year 1 and 9999
+        chosen = today
     days = 1 if view == "day" else 7
     first_day = chosen if view == "day" else monday_of(chosen)
     grid = week_grid(db.session, profile, first_day, clock.now(), zone, days=days)

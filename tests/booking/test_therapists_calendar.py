@@ -365,3 +365,11 @@ def test_the_week_of_free_times_is_a_service(seeded, therapist):
         london = services.week_of_free_times(db.session, profile, dt.date(2026, 11, 23), MONDAY_MORNING,
                                              "Europe/London")
         assert london["days"][dt.date(2026, 11, 24)][0][1].strftime("%H:%M") == "08:00"
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "2026-02-30", "junk"])
+def test_a_made_up_date_in_the_calendar_address_shows_this_week(seeded, therapist, day):
+    staff = signed_in(seeded, therapist)
+    for view in ("week", "day"):
+        answer = staff.get(f"/staff/appointments/?view={view}&from={day}")
+        assert answer.status_code == 200 and 'id="week-grid"' in answer.get_data(as_text=True)
