@@ -57,13 +57,16 @@ class AvailabilityWindow(Base):
 
 
 class AvailabilityException(Base):
-    """A day off (whole or part), or extra hours, on one local date."""
+    """A day off (whole or part), or extra hours, on one local date; or whole days off from
+    one local date to another."""
 
     __tablename__ = "availability_exceptions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     therapist_id: Mapped[int] = mapped_column(ForeignKey("therapist_profiles.id", ondelete="CASCADE"), index=True)
     day: Mapped[dt.date]
+    # Set for days off given as a range: every local date from `day` to `last_day` is off.
+    last_day: Mapped[dt.date | None]
     kind: Mapped[str] = mapped_column(String(8))  # "off" or "extra"
     start: Mapped[dt.time | None]
     end: Mapped[dt.time | None]
@@ -119,6 +122,17 @@ class ReminderMail(Base):
     booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), primary_key=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("outbox_messages.id", ondelete="CASCADE"), primary_key=True,
                                             index=True)
+class BookingMessage(Base):
+    """A message from the therapist to the visitor about one appointment (a video link, a
+    change of room). Messages join a list and never replace each other; the visitor reads
+    them with their booking key. Sealed, and erased with the booking's details."""
+
+    __tablename__ = "booking_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+    sealed_body: Mapped[bytes] = mapped_column(LargeBinary, info={"sealed": True})
+    created_at: Mapped[dt.datetime]
 
 
 # Overlap guards that SQLAlchemy cannot declare portably; the migration creates the same.

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,14 +20,15 @@ from booking import slots as slot_rules
 from booking.models import (
     LIVE,
     MODALITIES,
-    STATUSES,
     AvailabilityException,
     AvailabilityWindow,
     Booking,
+    BookingMessage,
     ReminderMail,
     TherapistProfile,
 )
-from service import audit, crypto, outbox, text_limits
+from booking.words import OUTCOMES
+from service import audit, crypto, outbox
 from service.addresses import checked_address
 from service.auth.models import StaffMember
 from service.clock import clock
@@ -84,7 +85,8 @@ def live_bookings(session: Session, therapist_id: int, excluding: int | None = N
 def free_slots_for(session: Session, profile: TherapistProfile, excluding_booking: int | None = None,
                    as_of: dt.datetime | None = None) -> list[slot_rules.Slot]:
     windows = [slot_rules.WeeklyWindow(window.weekday, window.start, window.end) for window in profile.windows]
-    exceptions = [slot_rules.DateException(item.day, item.kind, item.start, item.end) for item in profile.exceptions]
+    exceptions = [slot_rules.DateException(item.day, item.kind, item.start, item.end, item.last_day)
+                  for item in profile.exceptions]
     busy = [(booking.starts_at, booking.ends_at) for booking in live_bookings(session, profile.id, excluding_booking)]
     return slot_rules.free_slots(profile.time_zone, windows, exceptions, rules_of(profile), busy, as_of or clock.now())
 
@@ -211,15 +213,29 @@ def bookings_of_anonymous_key(session: Session, key_id: int) -> list[Booking]:
                                 .order_by(Booking.starts_at)))
 
 
-def _before_cutoff(booking: Booking, cutoff: dt.timedelta) -> None:
+def change_cutoff() -> dt.timedelta:
+    from flask import current_app
+
+    return dt.timedelta(hours=current_app.config["PAUSE"].booking_change_cutoff_hours)
+
+
+def can_change(booking: Booking, now: dt.datetime, cutoff: dt.timedelta | None = None) -> bool:
+    """Whether the visitor may still move or cancel online: a live booking, up to and
+    including the moment exactly `cutoff` (the programme's, by default) before it starts.
+    The manage page and the services both ask this, so they cannot disagree."""
+    cutoff = change_cutoff() if cutoff is None else cutoff
+    return booking.status == LIVE and booking.starts_at is not None and now <= booking.starts_at - cutoff
+
+
+def _before_cutoff(booking: Booking, cutoff: dt.timedelta | None = None) -> None:
     if booking.status != LIVE:
         raise BookingError(_l("This appointment is no longer booked."))
-    if clock.now() > booking.starts_at - cutoff:
+    if not can_change(booking, clock.now(), cutoff):
         raise BookingError(_l("It is too late to change this appointment online. If you cannot come, please "
                               "tell the therapist at the start of the session, or simply do not come."))
 
 
-def cancel(session: Session, booking: Booking, cutoff: dt.timedelta) -> None:
+def cancel(session: Session, booking: Booking, cutoff: dt.timedelta | None = None) -> None:
     _before_cutoff(booking, cutoff)
     booking.status = "cancelled"
     delete_unsent_reminders(session, [booking.id])
@@ -248,6 +264,7 @@ def erase_details(session: Session, booking: Booking) -> None:
     and the therapist's message: all sealed, all gone, with reminders not yet sent."""
     booking.sealed_note = booking.sealed_contact = booking.sealed_reminder_email = None
     booking.sealed_therapist_message = booking.sealed_calendar_title = None
+    session.execute(delete(BookingMessage).where(BookingMessage.booking_id == booking.id))
     delete_unsent_reminders(session, [booking.id])
 
 
@@ -270,7 +287,7 @@ def forget_bookings_of_key(session: Session, key_id: int) -> int:
     return changed
 
 
-def move(session: Session, booking: Booking, new_start: dt.datetime, cutoff: dt.timedelta) -> None:
+def move(session: Session, booking: Booking, new_start: dt.datetime, cutoff: dt.timedelta | None = None) -> None:
     _before_cutoff(booking, cutoff)
     profile = _lock_therapist(session, booking.therapist_id)
     slot = next((slot for slot in free_slots_for(session, profile, excluding_booking=booking.id)
@@ -286,8 +303,32 @@ def move(session: Session, booking: Booking, new_start: dt.datetime, cutoff: dt.
         raise SlotTaken from clash
 
 
-def therapist_message(booking: Booking) -> str:
-    return crypto.unseal(booking.sealed_therapist_message) if booking.sealed_therapist_message else ""
+@dataclass(frozen=True)
+class Message:
+    written_at: dt.datetime  # UTC, naive
+    body: str
+
+
+def therapist_messages(session: Session, booking: Booking) -> list[Message]:
+    """The therapist's messages to the visitor about this appointment, oldest first (one
+    left before messages became a list comes first)."""
+    messages = [Message(booking.created_at, crypto.unseal(booking.sealed_therapist_message))] \
+        if booking.sealed_therapist_message else []
+    rows = session.scalars(select(BookingMessage).where(BookingMessage.booking_id == booking.id)
+                           .order_by(BookingMessage.created_at, BookingMessage.id))
+    return messages + [Message(row.created_at, crypto.unseal(row.sealed_body)) for row in rows]
+
+
+def week_of_free_times(session: Session, therapist: TherapistProfile, week_start: dt.date, now: dt.datetime,
+                       zone: str = "Europe/Brussels", excluding_booking: int | None = None) -> dict:
+    """One therapist's free times in the week from `week_start` (a local date in `zone`,
+    the visitor's), grouped by local day, and the first local day with free times after
+    that week (None if there is none)."""
+    free = free_slots_for(session, therapist, excluding_booking=excluding_booking, as_of=now)
+    days = slot_rules.local_day_slots(free, zone)
+    last_day = week_start + dt.timedelta(days=6)
+    return {"days": {day: slots for day, slots in days.items() if week_start <= day <= last_day},
+            "next_day": next((day for day in days if day > last_day), None), "any": bool(free)}
 
 
 # A calendar file can be seen by anyone who sees the visitor's calendar: nothing in it
@@ -325,10 +366,12 @@ def profile_for_staff(session: Session, staff: StaffMember) -> TherapistProfile:
     """The therapist's profile, made with sensible defaults the first time."""
     profile = session.scalar(select(TherapistProfile).where(TherapistProfile.staff_id == staff.id))
     if profile is None:
-        profile = TherapistProfile(staff_id=staff.id, display_name=staff.display_name, languages="en fr",
+        # Closed, with no public name, until the therapist chooses one and opens their diary:
+        # an account name is not something visitors should read.
+        profile = TherapistProfile(staff_id=staff.id, display_name="", languages="en fr",
                                    modalities="phone video", location="", introduction="", time_zone="Europe/Brussels",
                                    session_minutes=50, buffer_minutes=10, notice_hours=12, horizon_days=42,
-                                   active=True, calendar_token_digest=None)
+                                   active=False, calendar_token_digest=None)
         session.add(profile)
         session.flush()
     return profile
@@ -363,28 +406,53 @@ def reveal_contact(session: Session, staff: StaffMember, booking: Booking) -> st
     return crypto.unseal(booking.sealed_contact) if booking.sealed_contact else ""
 
 
-def mark(session: Session, staff: StaffMember, booking: Booking, status: str, message: str = "") -> None:
-    if status not in STATUSES or status == LIVE:
-        raise BookingError(_l("Please choose attended, no-show or cancelled."))
-    message = (message or "").strip()
-    _refuse_long_message(message)
-    booking.status = status
-    if message:
-        booking.sealed_therapist_message = crypto.seal(message)
-    audit.record(session, staff, f"booking.{status}", "booking", booking.reference)
+def can_record_outcome(booking: Booking, now: dt.datetime) -> bool:
+    """Attended or did not attend can be said once the session has started, not before."""
+    return booking.starts_at is not None and now >= booking.starts_at and booking.status != "cancelled"
 
 
-def _refuse_long_message(message: str) -> None:
-    problem = text_limits.too_long(str(_l("Your message")), message, MAX_NOTE)
-    if problem:
-        raise BookingError(problem)
+def mark(session: Session, staff: StaffMember, booking: Booking, status: str, now: dt.datetime | None = None) -> None:
+    """Records what happened: attended or did not attend once the session has started
+    (and corrected later, audited as a correction), or cancelled while still booked."""
+    now = clock.now() if now is None else now
+    if status == "cancelled":
+        if booking.status != LIVE:
+            raise BookingError(_l("Only an appointment that is still booked can be cancelled."))
+        booking.status = status
+        audit.record(session, staff, "booking.cancelled", "booking", booking.reference)
+        return
+    if status not in OUTCOMES:
+        raise BookingError(_l("Please choose “Attended” or “Did not attend”."))
+    if booking.status == "cancelled":
+        raise BookingError(_l("This appointment was cancelled, so it has no outcome."))
+    if not can_record_outcome(booking, now):
+        raise BookingError(_l("The outcome can be recorded once the session has started."))
+    if booking.status == status:
+        return
+    before, booking.status = booking.status, status
+    if before == LIVE:
+        audit.record(session, staff, f"booking.{status}", "booking", booking.reference)
+    else:
+        audit.record(session, staff, "booking.outcome_corrected", "booking", booking.reference, before=before,
+                     after=status)
 
 
-def leave_message(session: Session, staff: StaffMember, booking: Booking, message: str) -> None:
-    message = (message or "").strip()
-    _refuse_long_message(message)
-    booking.sealed_therapist_message = crypto.seal(message)
+def leave_message(session: Session, staff: StaffMember, booking: Booking, message: str,
+                  now: dt.datetime | None = None) -> BookingMessage:
+    """Adds a message to the appointment's list; earlier ones stay as they were."""
+    text = (message or "").replace("\r\n", "\n").strip()
+    if not text:
+        raise BookingError(_l("Please write the message before sending it."))
+    if len(text) > MAX_NOTE:
+        raise BookingError(_l("The message is %(length)d characters long; the most it can be is %(limit)d.",
+                              length=len(text), limit=MAX_NOTE))
+    if booking.details_erased_at is not None:
+        raise BookingError(_l("The details of this appointment have been erased, so it takes no more messages."))
+    item = BookingMessage(booking_id=booking.id, sealed_body=crypto.seal(text),
+                          created_at=clock.now() if now is None else now)
+    session.add(item)
     audit.record(session, staff, "booking.message_left", "booking", booking.reference)
+    return item
 
 
 def new_calendar_token(session: Session, profile: TherapistProfile) -> str:
@@ -398,21 +466,28 @@ def profile_by_calendar_token(session: Session, token: str) -> TherapistProfile 
     return session.scalar(select(TherapistProfile).where(TherapistProfile.calendar_token_digest == digest))
 
 
-def calendar_feed(session: Session, profile: TherapistProfile) -> bytes:
-    """The therapist's live appointments, with neutral entries and no visitor data."""
+def calendar_feed(session: Session, profile: TherapistProfile, link_for=None) -> bytes:
+    """The therapist's appointments, past ones included (a diary keeps its history until
+    the booking is reduced), each with a neutral title and, when `link_for(reference)` is
+    given, the address of the appointment in the workspace. Nothing about visitors."""
     from icalendar import Calendar, Event
 
     calendar = Calendar()
     calendar.add("prodid", NEUTRAL_PRODID)
     calendar.add("version", "2.0")
     for booking in session.scalars(select(Booking).where(Booking.therapist_id == profile.id,
-                                                         Booking.status == LIVE, Booking.starts_at >= clock.now())):
+                                                         Booking.status != "cancelled",
+                                                         Booking.starts_at.is_not(None))
+                                   .order_by(Booking.starts_at)):
         event = Event()
         event.add("uid", neutral_uid(booking))
         event.add("dtstamp", clock.now().replace(tzinfo=dt.UTC))
         event.add("dtstart", booking.starts_at.replace(tzinfo=dt.UTC))
         event.add("dtend", booking.ends_at.replace(tzinfo=dt.UTC))
-        event.add("summary", f"Pause session {booking.reference} ({booking.modality})")
+        event.add("summary", str(NEUTRAL_TITLE))
+        if link_for is not None:
+            event.add("url", link_for(booking.reference))
+            event.add("description", link_for(booking.reference))
         calendar.add_component(event)
     return calendar.to_ical()
 
@@ -422,8 +497,9 @@ def set_windows(session: Session, profile: TherapistProfile, windows: list[tuple
 
 
 def add_exception(session: Session, profile: TherapistProfile, day: dt.date, kind: str, start: dt.time | None,
-                  end: dt.time | None) -> None:
-    profile.exceptions.append(AvailabilityException(day=day, kind=kind, start=start, end=end))
+                  end: dt.time | None, last_day: dt.date | None = None) -> None:
+    profile.exceptions.append(AvailabilityException(day=day, kind=kind, start=start, end=end,
+                                                    last_day=last_day if last_day and last_day > day else None))
 
 
 # Jobs ----------------------------------------------------------------------------------------

@@ -36,6 +36,10 @@ class DateException:
     kind: str  # "off" or "extra"
     start: dt.time | None = None  # None with "off": the whole day off
     end: dt.time | None = None
+    last_day: dt.date | None = None  # whole days off from `day` to this date
+
+    def covers(self, day: dt.date) -> bool:
+        return self.day <= day <= (self.last_day or self.day)
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,7 @@ def working_intervals(day: dt.date, windows: list[WeeklyWindow], exceptions: lis
     it was added for that day on purpose)."""
     intervals = _merge([(_minutes(window.start), _minutes(window.end)) for window in windows
                         if window.weekday == day.weekday() and window.start < window.end])
-    todays = [item for item in exceptions if item.day == day]
+    todays = [item for item in exceptions if item.covers(day)]
     for item in todays:
         if item.kind == "off":
             if item.start is None or item.end is None:

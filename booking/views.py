@@ -10,7 +10,6 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 
 from booking import services
-from booking import slots as slot_rules
 from booking.forms import BookingForm, ManageForm
 from booking.models import MODALITIES, Booking, TherapistProfile
 from content.sanitize import render_markdown
@@ -73,13 +72,11 @@ def offers(language: str, modality: str, zone: str, excluding: Booking | None = 
     for profile in services.therapists(db.session, language, modality or None):
         if excluding is not None and profile.id != excluding.therapist_id:
             continue
-        free = services.free_slots_for(db.session, profile, excluding_booking=excluding.id if excluding else None,
-                                       as_of=as_of)
-        if not free:
+        week_of = services.week_of_free_times(db.session, profile, first_day, as_of or clock.now(), zone,
+                                              excluding_booking=excluding.id if excluding else None)
+        if not week_of["any"]:
             continue
-        days = slot_rules.local_day_slots(free, zone)
-        this_week = {day: slots for day, slots in days.items() if first_day <= day <= last_day}
-        next_day = next((day for day in days if day > last_day), None)
+        this_week, next_day = week_of["days"], week_of["next_day"]
         later = later or next_day is not None
         result.append({"profile": profile, "days": this_week, "introduction": render_markdown(profile.introduction),
                        "next_week": (next_day - today).days // 7 if next_day and not this_week else None})
@@ -199,9 +196,8 @@ def _render_manage(form=None, error=None, status=200):
     profile = db.session.get(TherapistProfile, booking.therapist_id) if booking else None
     return render_template("booking/manage.html", form=form or ManageForm(), booking=booking, profile=profile,
                            error=error, zone=visitor_zone(), confirm_form=ConfirmForm(), key_bookings=key_bookings,
-                           message=services.therapist_message(booking) if booking else "",
-                           can_change=booking is not None and booking.status == "booked" and booking.starts_at
-                           is not None and booking.starts_at - _cutoff() > clock.now()), status
+                           messages=services.therapist_messages(db.session, booking) if booking else [],
+                           can_change=booking is not None and services.can_change(booking, clock.now())), status
 
 
 @blueprint.get("/manage")

@@ -88,6 +88,8 @@ def seed_demo_therapist(session) -> str:
     staff = auth_services.create_staff(session, "demo-therapist", "Alex (demo)", "", {"therapist"}, None)
     profile = booking_services.profile_for_staff(session, staff)
     profile.introduction = "A demo therapist, so the booking pages have free times to show."
+    # A new therapist starts closed and nameless; the demo one is open at once.
+    profile.display_name, profile.active = "Alex (demo)", True
     booking_services.set_windows(session, profile, [(day, dt.time(9), dt.time(17)) for day in range(5)])
     return "demo: added a demo therapist with weekday hours"
 

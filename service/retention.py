@@ -75,6 +75,10 @@ REGISTRY: tuple[DataClass, ...] = (
               _l("The note, phone number, reminder address, calendar title and therapist's message of an "
                  "appointment, encrypted"),
               _l("To hold the session and remind you"), _l("24 hours after the session"), NULL_COLUMNS, "ends_at"),
+    DataClass("booking-messages", "booking_messages", ("*",), "visitor",
+              _l("The therapist's messages to the visitor about an appointment, encrypted"),
+              _l("So you can read them with your booking key"), _l("24 hours after the session"), DELETE_ROW,
+              "created_at"),
     DataClass("bookings", "bookings", ("*",), "visitor",
               _l("Appointments: therapist, time, kind of session, outcome, and the hash of the booking key"),
               _l("To hold the appointment; afterwards for programme statistics"),

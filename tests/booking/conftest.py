@@ -34,6 +34,7 @@ def make_therapist(seeded, make_staff) -> Therapist:
     with seeded.app_context(), db.transaction() as session:
         profile = services.profile_for_staff(session, session.get(StaffMember, account.id))
         profile.display_name, profile.languages, profile.modalities = "Theo", "en fr", "phone video"
+        profile.active = True
         services.set_windows(session, profile, [(weekday, dt.time(9), dt.time(17)) for weekday in range(5)])
         profile_id = profile.id
     return Therapist(account, profile_id)

@@ -113,6 +113,7 @@ def test_free_times_come_a_week_at_a_time_and_the_page_stays_light(seeded, thera
 
             profile = services.profile_for_staff(session, session.get(StaffMember, account.id))
             profile.display_name, profile.languages, profile.modalities = f"T{number}", "en", "video"
+            profile.active = True
             services.set_windows(session, profile, [(weekday, dt.time(9), dt.time(17)) for weekday in range(5)])
     client = seeded.test_client()
     first = client.get("/booking/?language=en")

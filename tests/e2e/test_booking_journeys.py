@@ -66,7 +66,7 @@ def test_the_therapist_sees_the_booking_marks_it_attended_and_the_reveal_window_
     staff = open_context().new_page()
     browser_sign_in(staff, base, therapist.account)
     staff.goto(base + "/staff/appointments/?view=week")
-    staff.locator("ul[id^=day-] a").first.click()
+    staff.locator("table#week-grid a.grid-session").first.click()
     # is_visible() does not wait: first let the appointment page arrive (the CI machine is slow).
     staff.locator("#booking-state").wait_for()
     assert staff.locator("#contact-hidden").is_visible(), "too early: the number stays hidden"
@@ -75,10 +75,14 @@ def test_the_therapist_sees_the_booking_marks_it_attended_and_the_reveal_window_
     clock.freeze(slot.starts_at - dt.timedelta(minutes=30))
     browser_sign_in(staff, base, therapist.account)
     staff.goto(base + "/staff/appointments/?view=week")
-    staff.locator("ul[id^=day-] a").first.click()
+    staff.locator("table#week-grid a.grid-session").first.click()
     staff.get_by_role("button", name="Show the phone number").click()
     assert staff.locator("#visitor-contact").inner_text() == "+32 470 99 88 77"
+    clock.freeze(slot.starts_at + dt.timedelta(minutes=1))  # an outcome once the session has started
+    browser_sign_in(staff, base, therapist.account)
+    staff.goto(base + "/staff/appointments/?view=week")
+    staff.locator("table#week-grid a.grid-session").first.click()
     staff.locator("#status").select_option("attended")
     staff.get_by_role("button", name="Save outcome").click()
     staff.locator(".message-success").wait_for()
-    assert staff.locator("#booking-state").inner_text() == "attended"
+    assert staff.locator("#booking-state").inner_text() == "Attended"
