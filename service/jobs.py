@@ -82,8 +82,12 @@ def erase_closed_conversations() -> int:
     from service.conversations.models import Conversation
     from service.conversations.services import closed_before
 
-    return delete_in_batches(Conversation.__table__, closed_before(
-        clock.now(), current_app.config["PAUSE"].conversation_retention_days))
+    settings, now = current_app.config["PAUSE"], clock.now()
+    # A thread without a key (an urgent request answered with its case code) goes after
+    # as long a silence as an unused key would.
+    silent = (Conversation.key_id.is_(None)
+              & (Conversation.updated_at < now - dt.timedelta(days=settings.anonymous_key_retention_days)))
+    return delete_in_batches(Conversation.__table__, closed_before(now, settings.conversation_retention_days) | silent)
 
 
 def erase_booking_details() -> int:
