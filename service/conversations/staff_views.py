@@ -177,13 +177,16 @@ def note(public_id: str):
 @requires_roles(*ANSWERING)
 def hand_over(public_id: str):
     form = HandOverForm()
-    form.to.choices = [("", "")] + [(str(member.id), member.display_name)
-                                    for member in services.answering_staff(db.session)]
     if not form.validate_on_submit():
         abort(400)
+    # Only someone who may answer can be chosen; anything else is refused below.
+    candidates = {str(member.id): member.id for member in services.answering_staff(db.session)}
+    chosen = form.to.data or ""
     try:
         with db.transaction() as session:
-            to = session.get(StaffMember, int(form.to.data)) if (form.to.data or "").isdigit() else None
+            if chosen and chosen not in candidates:
+                raise ValueError(chosen)
+            to = session.get(StaffMember, candidates[chosen]) if chosen else None
             services.hand_over(session, current_staff(), _thread_or_404(public_id, session), to)
             name = to.display_name if to else None
     except services.HeldByAnother as held:
