@@ -130,3 +130,43 @@ def test_an_urgent_message_request_is_a_thread_the_visitor_answers_with_the_code
     later.locator(".message-success").wait_for()
     duty.reload()
     assert "Yes. Thank you for answering." in duty.locator("#staff-messages").inner_text()
+
+
+@pytest.mark.parametrize("locale", ["en", "fr"])
+def test_the_talk_pages_have_no_wcag_violation(browser, live_server, make_staff, locale):
+    from axe_playwright_python.sync_playwright import Axe
+
+    from tests.e2e.test_accessibility import WCAG_TAGS
+
+    base, failures = live_server.url, {}
+    context = browser.new_context(bypass_csp=True, locale=locale, extra_http_headers={"Accept-Language": locale})
+    staff_context = browser.new_context(bypass_csp=True, locale=locale, extra_http_headers={"Accept-Language": locale})
+    try:
+        page, axe = context.new_page(), Axe()
+
+        def check(name: str) -> None:
+            results = axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
+            if results.violations_count:
+                failures[name] = results.generate_report()
+
+        page.goto(base + "/talk/")
+        check("/talk/")
+        page.locator("textarea[name=body]").fill("x" * 4001)
+        page.locator("#first-message-form button[type=submit]").click()
+        page.locator("#body-error").wait_for()
+        check("/talk/ with an error")
+        page.locator("textarea[name=body]").fill("A first message.")
+        page.locator("#first-message-form button[type=submit]").click()
+        check("key shown")
+        page.locator("a.button[href^='/talk/']").click()
+        check("thread")
+        page = staff_context.new_page()
+        browser_sign_in(page, base, make_staff("cleo", roles=("counsellor",)))
+        page.goto(base + "/staff/messages/")
+        check("/staff/messages/")
+        page.locator("#threads a[href^='/staff/messages/']").first.click()
+        check("staff thread")
+        assert failures == {}, "\n\n".join(f"{name}:\n{report}" for name, report in failures.items())
+    finally:
+        context.close()
+        staff_context.close()
