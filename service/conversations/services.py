@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session, object_session
 
 from service import audit, crypto, outbox
@@ -291,7 +291,16 @@ def claim(session: Session, staff: StaffMember, conversation: Conversation, take
     if conversation.assigned_to_id is not None and not take_over:
         raise HeldByAnother(holder(session, conversation))
     previous = conversation.assigned_to_id
-    conversation.assigned_to_id, conversation.claimed_at = staff.id, clock.now()
+    # One conditional UPDATE, so that of two counsellors claiming at the same moment one
+    # wins and the other is told, on PostgreSQL's READ COMMITTED as on SQLite.
+    query = update(Conversation).where(Conversation.id == conversation.id)
+    if not take_over:
+        query = query.where(Conversation.assigned_to_id.is_(None))
+    claimed = session.execute(query.values(assigned_to_id=staff.id, claimed_at=clock.now())
+                              .execution_options(synchronize_session=False)).rowcount
+    session.refresh(conversation, ["assigned_to_id", "claimed_at"])
+    if claimed != 1:
+        raise HeldByAnother(holder(session, conversation))
     audit.record(session, staff, "conversation.taken_over" if previous else "conversation.claimed",
                  "conversation", conversation.public_id)
 

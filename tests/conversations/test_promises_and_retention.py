@@ -224,3 +224,79 @@ def test_an_urgent_message_request_becomes_a_two_way_thread(seeded, make_staff, 
     assert "Thank you. Yes." in duty.get(f"/staff/messages/{public_id}").get_data(as_text=True)
     # Without the code, nothing.
     assert app.test_client().get(f"/talk/{public_id}").status_code == 404
+
+
+def test_two_counsellors_claiming_at_once_one_wins_and_the_other_is_told(app, make_staff):
+    """Both read the thread as unassigned; the conditional claim lets only one in."""
+    from service.auth.models import StaffMember
+
+    cora, carl = make_staff("cora", roles=("counsellor",)), make_staff("carl", roles=("counsellor",))
+    with app.app_context():
+        with db.transaction() as session:
+            thread_id = services.open_conversation(session, key_id=None, body="hello", language="en",
+                                                   reply_promise_days=3).id
+        seen_by_carl = db.session.get(Conversation, thread_id)  # read before Cora claims
+        assert seen_by_carl.assigned_to_id is None
+        with app.app_context(), db.transaction() as session:
+            services.claim(session, session.get(StaffMember, cora.id), session.get(Conversation, thread_id))
+        with db.transaction() as session:
+            try:
+                services.claim(session, session.get(StaffMember, carl.id), seen_by_carl)
+            except services.HeldByAnother as held:
+                assert held.holder.username == "cora"
+            else:
+                raise AssertionError("both counsellors claimed the thread")
+        assert db.session.get(Conversation, thread_id).assigned_to_id == cora.id
+
+
+def test_messages_since_lets_a_reader_resume_without_loss_or_repetition(app):
+    with app.app_context(), db.transaction() as session:
+        thread = services.open_conversation(session, key_id=None, body=None, language="en", kind="live")
+        ids = [services.post_message(session, thread, "visitor", f"line {number}").id for number in range(5)]
+        assert ids == sorted(ids)
+        first = services.messages_since(thread, 0)
+        assert [message.id for message in first] == ids
+        assert [message.id for message in services.messages_since(thread, ids[2])] == ids[3:]
+        assert services.messages_since(thread, ids[-1]) == []
+        assert thread.reply_due_at is None, "a live session keeps no reply-time promise"
+
+
+def test_threads_needing_attention_puts_the_overdue_first_and_holds_no_words(app):
+    with app.app_context():
+        clock.freeze(MONDAY)
+        with db.transaction() as session:
+            older = services.open_conversation(session, key_id=None, body="first words", language="en",
+                                               reply_promise_days=3).public_id
+        clock.freeze(MONDAY + dt.timedelta(days=2, hours=12))
+        with db.transaction() as session:
+            newer = services.open_conversation(session, key_id=None, body="second words", language="en",
+                                               from_relative=True, reply_promise_days=3).public_id
+        listed = services.threads_needing_attention(db.session, MONDAY + dt.timedelta(days=3, hours=1))
+        assert [item.public_id for item in listed] == [older, newer]
+        assert listed[0].overdue and not listed[0].due_soon
+        assert not listed[1].overdue and not listed[1].due_soon and listed[1].from_relative
+        assert "words" not in repr(listed)
+
+
+def test_a_reply_sends_only_the_neutral_notice_to_the_address_given(app, client, make_staff, mail_server):
+    write_first_message(client, notice_address="visitor-notice@example.net")
+    [public_id] = thread_ids(app)
+    tick(app)
+    mail_server.messages.clear()
+    counsellor = app.test_client()
+    sign_in(counsellor, make_staff("cora", roles=("counsellor",)))
+    post_on(counsellor, f"/staff/messages/{public_id}", "reply", body="reply-words-9090")
+    tick(app)
+    assert "visitor-notice@example.net" in mail_server.recipients()
+    assert "You have a new message." in mail_server.text() and "reply-words-9090" not in mail_server.text()
+    assert b"visitor-notice@example.net" not in every_row(app)
+    # Erased at once from the thread page: the next reply sends nothing.
+    post_on(client, f"/talk/{public_id}", "notice", remove="1")
+    with app.app_context():
+        assert db.session.scalar(select(Conversation.sealed_notice_address)) is None
+    mail_server.messages.clear()
+    other = app.test_client()
+    sign_in(other, make_staff("carl", roles=("counsellor",)))
+    post_on(other, f"/staff/messages/{public_id}", "reply", body="again", take_over="y")
+    tick(app)
+    assert mail_server.messages == []
