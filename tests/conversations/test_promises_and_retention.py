@@ -84,7 +84,7 @@ def test_the_reminder_goes_to_the_holder_and_an_answer_resets_the_promise(app, m
     assert mail_server.recipients() == ["cora@example.org"], "answered: nothing is due"
 
 
-def test_the_reminder_job_runs_once_across_two_schedulers(app, make_staff, mail_server):
+def test_the_reminder_job_runs_once_across_two_schedulers(app, make_staff, mail_server, tmp_path):
     from tests.conftest import make_test_app
 
     make_staff("cora", roles=("counsellor",))
@@ -94,13 +94,17 @@ def test_the_reminder_job_runs_once_across_two_schedulers(app, make_staff, mail_
     mail_server.messages.clear()
     clock.freeze(MONDAY + dt.timedelta(days=2, hours=12))
     with app.app_context():
-        url = str(db.engine.url.render_as_string(hide_password=False))
-    other = make_test_app(app.instance_path and __import__("pathlib").Path(app.instance_path).parent / "other",
-                          database_url=url, smtp_port=app.config["PAUSE"].smtp_port)
-    first, second = tick(app), tick(other)
-    assert first["remind-about-reply-times"] == 1 and second["remind-about-reply-times"] is None
-    tick(app)
-    assert mail_server.recipients() == ["cora@example.org"]
+        url = db.engine.url.render_as_string(hide_password=False)
+    # A second process of the deployment, on the same database.
+    other = make_test_app(tmp_path / "other", database_url=url, smtp_port=app.config["PAUSE"].smtp_port)
+    try:
+        first, second = tick(app), tick(other)
+        assert first["remind-about-reply-times"] == 1 and second["remind-about-reply-times"] is None
+        tick(app)
+        assert mail_server.recipients() == ["cora@example.org"]
+    finally:
+        with other.app_context():
+            db.engine.dispose()
 
 
 def test_a_closed_thread_is_erased_after_its_period_with_messages_and_notes(app, make_staff):
