@@ -54,6 +54,8 @@ def register_blueprints(app: Flask) -> None:
     from self_help.views import blueprint as self_help
     from service.auth.access import check_every_staff_route_is_declared
     from service.auth.views import blueprint as staff
+    from service.conversations.staff_views import blueprint as staff_messages
+    from service.conversations.views import blueprint as conversations
     from service.crisis.duty_views import blueprint as duty
     from service.crisis.views import blueprint as crisis
     from service.mail_views import blueprint as mail
@@ -61,7 +63,7 @@ def register_blueprints(app: Flask) -> None:
     from service.visitor.views import blueprint as visitor
 
     for blueprint in (public, crisis, visitor, self_help, check, booking, calendar_feed, content_pages, staff,
-                      staff_content, duty, appointments, mail):
+                      staff_content, duty, appointments, mail, conversations, staff_messages):
         app.register_blueprint(blueprint)
     check_every_staff_route_is_declared(app)
 

@@ -59,6 +59,13 @@ class Settings:
     case_erasure_hours: int = 24
     # Hours before an appointment after which a visitor can no longer move or cancel it online.
     booking_change_cutoff_hours: int = 24
+    # Message threads: the promised reply time in working days (shown as "within 3 working
+    # days"), hours before it when counsellors are reminded, and days a closed thread is kept.
+    conversation_reply_promise_days: int = 3
+    conversation_reminder_hours: int = 24
+    conversation_retention_days: int = 30
+    # Floods: messages a key (and a client) may send.
+    conversation_message_rate_limit: str = "10 per minute;60 per hour"
     instance_path: str = ""
     extra: dict = field(default_factory=dict)
 
@@ -106,8 +113,27 @@ def from_environment(environ: os._Environ | dict | None = None, instance_path: s
         case_erasure_hours=int(environ.get("PAUSE_CASE_ERASURE_HOURS", defaults.case_erasure_hours)),
         booking_change_cutoff_hours=int(
             environ.get("PAUSE_BOOKING_CHANGE_CUTOFF_HOURS", defaults.booking_change_cutoff_hours)),
+        conversation_reply_promise_days=_working_days(
+            environ.get("PAUSE_CONVERSATION_REPLY_PROMISE", str(defaults.conversation_reply_promise_days))),
+        conversation_reminder_hours=int(
+            environ.get("PAUSE_CONVERSATION_REMINDER_HOURS", defaults.conversation_reminder_hours)),
+        conversation_retention_days=int(
+            environ.get("PAUSE_CONVERSATION_RETENTION_DAYS", defaults.conversation_retention_days)),
+        conversation_message_rate_limit=environ.get("PAUSE_CONVERSATION_MESSAGE_RATE_LIMIT",
+                                                    defaults.conversation_message_rate_limit),
         instance_path=instance_path,
     )
+
+
+def _working_days(value: str) -> int:
+    """PAUSE_CONVERSATION_REPLY_PROMISE: "3", or as the README says it, "within 3 working
+    days". The words shown to visitors are translated, so only the number is read."""
+    import re
+
+    match = re.search(r"\d+", value or "")
+    if match is None or int(match.group()) < 1:
+        raise ConfigurationError("PAUSE_CONVERSATION_REPLY_PROMISE is a number of working days, for example 3")
+    return int(match.group())
 
 
 def complete(settings: Settings, instance_path: str) -> Settings:

@@ -29,6 +29,11 @@ MARKERS = {
     "reminder e-mail": "canary-mail-7731@example.net",
     "urgent message": "canary-urgent-2c8e5f",
     "urgent phone": "+33 6 27 18 28 18",
+    "thread message": "canary-thread-6b3f0d",
+    "counsellor reply": "canary-reply-1e9a47",
+    "internal note": "canary-staff-note-5c2d88",
+    "notice address": "canary-notice-4410@example.net",
+    "urgent thread": "canary-urgent-thread-8d1b6a",
 }
 
 
@@ -103,6 +108,28 @@ def test_no_marker_outlives_its_retention_period(seeded, therapist, make_staff, 
     assert MARKERS["urgent message"] in revealed.get_data(as_text=True)
     staff.post(f"/staff/duty/{reference}/close", data={"csrf_token": csrf_token_from(page), "outcome": "talked"})
 
+    # A visitor writes to a counsellor, asking for a notice; a counsellor claims, replies,
+    # keeps a note and closes. Another asks for contact by message: that is a thread too.
+    writer = app.test_client()
+    page = writer.get("/talk/").get_data(as_text=True)
+    writer.post("/talk/", data={"csrf_token": csrf_token_from(page), "body": MARKERS["thread message"],
+                                "notice_address": MARKERS["notice address"]})
+    by_message = app.test_client()
+    page = by_message.get("/help-now/contact").get_data(as_text=True)
+    by_message.post("/help-now/contact", data={"csrf_token": csrf_token_from(page), "channel": "message",
+                                               "contact": "", "time_window": "soon", "language": "en",
+                                               "message": MARKERS["urgent thread"]})
+    counsellor = app.test_client()
+    sign_in(counsellor, make_staff("cleo", roles=("counsellor",)))
+    inbox = counsellor.get("/staff/messages/").get_data(as_text=True)
+    for public_id in re.findall(r'href="/staff/messages/([A-Za-z0-9_-]{22})"', inbox):
+        page = counsellor.get(f"/staff/messages/{public_id}").get_data(as_text=True)
+        token = csrf_token_from(page)
+        for action, data in (("claim", {}), ("reply", {"body": MARKERS["counsellor reply"]}),
+                             ("note", {"body": MARKERS["internal note"]}), ("close", {})):
+            assert counsellor.post(f"/staff/messages/{public_id}/{action}",
+                                   data={"csrf_token": token, **data}).status_code == 302
+
     # The therapist reads the note in the reveal window.
     clock.freeze(slot.starts_at - dt.timedelta(minutes=30))
     therapist_client = app.test_client()
@@ -126,8 +153,11 @@ def test_no_marker_outlives_its_retention_period(seeded, therapist, make_staff, 
     portal_logs = [line for line in captured_logs if not line.startswith("mail.log ")]
     assert found_markers("\n".join(portal_logs).encode()) == []
     mail_text = mail_server.text()
-    # The reminder address is, by nature, the recipient of the reminders it asked for;
-    # nothing else may appear in any mail.
+    # The reminder and notice addresses are, by nature, the recipients of what they asked
+    # for; nothing else may appear in any mail.
     mail_without_recipients = re.sub(r"(?im)^to:.*$", "", mail_text)
     assert found_markers(mail_without_recipients.encode()) == [], mail_text
     assert MARKERS["booking note"] not in mail_text and MARKERS["urgent message"] not in mail_text
+    for name in ("thread message", "counsellor reply", "internal note", "urgent thread"):
+        assert MARKERS[name] not in mail_text, name
+    assert "You have a new message." in mail_text, "the neutral notice went out"

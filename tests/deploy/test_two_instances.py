@@ -140,7 +140,8 @@ def deployment(tmp_path):
             wait_for(port)
         yield {"base": f"https://localhost:{https_port}", "http": f"http://127.0.0.1:{http_port}",
                "logs": [tmp_path / f"instance-{port}.log" for port in ports], "database_url": database_url,
-               "environment": environment, "access_log": tmp_path / "pause.access.log", "instances": processes}
+               "environment": environment, "access_log": tmp_path / "pause.access.log", "instances": processes,
+               "ports": ports}
     finally:
         nginx.terminate()
         for process in processes:
