@@ -33,7 +33,7 @@ def create_app(config: configuration.Settings | dict | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     from booking.services import forget_schedules
     from content import cache as content_cache
-    from service import assets, crypto, i18n, routing, security, templating
+    from service import assets, crypto, i18n, live_bus, routing, security, templating
     from service.db import db
 
     routing.init_app(app)
@@ -45,6 +45,7 @@ def register_extensions(app: Flask) -> None:
     i18n.init_app(app)
     templating.init_app(app)
     assets.init_app(app)
+    live_bus.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -58,12 +59,14 @@ def register_blueprints(app: Flask) -> None:
     from service.auth.access import check_every_staff_route_is_declared
     from service.auth.views import blueprint as staff
     from service.crisis.duty_views import blueprint as duty
+    from service.conversations.live_views import blueprint as live
+    from service.conversations.live_views import staff_blueprint as staff_live
     from service.crisis.views import blueprint as crisis
     from service.public import blueprint as public
     from service.visitor.views import blueprint as visitor
 
     for blueprint in (public, crisis, visitor, self_help, check, booking, calendar_feed, content_pages, staff,
-                      staff_content, duty, appointments):
+                      staff_content, duty, appointments, live, staff_live):
         app.register_blueprint(blueprint)
     check_every_staff_route_is_declared(app)
 
