@@ -73,6 +73,14 @@ def erase_booking_details() -> int:
         return erase(session)
 
 
+def erase_live_transcripts() -> int:
+    from service.clock import clock
+    from service.conversations.live import erase_expired_transcripts
+
+    with db.transaction() as session:
+        return erase_expired_transcripts(session, clock.now(), current_app.config["PAUSE"].live_transcript_hours)
+
+
 # Purges delete in batches, each its own short transaction, so no request waits long on
 # a lock held by a purge.
 BATCH = 1000
@@ -131,6 +139,7 @@ JOBS = {
     "erase-unused-keys": erase_unused_keys,
     "erase-sent-mail": erase_sent_mail,
     "erase-old-records": erase_old_records,
+    "erase-live-transcripts": erase_live_transcripts,
 }
 
 

@@ -283,8 +283,9 @@ def erase_transcript(session: Session, live: LiveSession, now: dt.datetime) -> N
 
 
 def erase_expired_transcripts(session: Session, now: dt.datetime, hours: int) -> int:
-    """The jobs' round: end sessions left open with nothing said for two hours, then
-    erase every transcript `hours` after its session ended."""
+    """The jobs' round: end sessions left open with nothing said for two hours, erase
+    every transcript `hours` after its session ended, and after a year the session's
+    times too."""
     quiet_since = now - UNATTENDED_AFTER
     for live in session.scalars(select(LiveSession).where(
             LiveSession.ended_at.is_(None),
@@ -297,6 +298,9 @@ def erase_expired_transcripts(session: Session, now: dt.datetime, hours: int) ->
             .limit(1000)):
         erase_transcript(session, live, now)
         erased += 1
+    # What stays of a session (its times) goes after a year, as the registry says.
+    session.execute(delete(LiveSession).where(LiveSession.ended_at < now - dt.timedelta(days=365),
+                                              LiveSession.transcript_erased_at.is_not(None)))
     return erased
 
 

@@ -162,7 +162,8 @@ def _local_time(moment: dt.datetime, zone: str) -> str:
 
 @blueprint.app_context_processor
 def _helpers() -> dict:
-    return {"live_local_time": _local_time}
+    return {"live_local_time": _local_time,
+            "live_session_openable": lambda booking: live.booked_session_is_openable(booking, clock.now())}
 
 
 def _said(live_session: LiveSession, side: str, staff=None, back: str = ""):
