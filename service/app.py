@@ -58,15 +58,17 @@ def register_blueprints(app: Flask) -> None:
     from self_help.views import blueprint as self_help
     from service.auth.access import check_every_staff_route_is_declared
     from service.auth.views import blueprint as staff
-    from service.crisis.duty_views import blueprint as duty
     from service.conversations.live_views import blueprint as live
     from service.conversations.live_views import staff_blueprint as staff_live
+    from service.conversations.staff_views import blueprint as staff_messages
+    from service.conversations.views import blueprint as conversations
+    from service.crisis.duty_views import blueprint as duty
     from service.crisis.views import blueprint as crisis
     from service.public import blueprint as public
     from service.visitor.views import blueprint as visitor
 
     for blueprint in (public, crisis, visitor, self_help, check, booking, calendar_feed, content_pages, staff,
-                      staff_content, duty, appointments, live, staff_live):
+                      staff_content, duty, appointments, conversations, staff_messages, live, staff_live):
         app.register_blueprint(blueprint)
     check_every_staff_route_is_declared(app)
 

@@ -61,6 +61,13 @@ class Settings:
     walk_in_wait_minutes: int = 10
     live_message_rate_limit: str = "20 per minute"
     live_client_rate_limit: str = "60 per minute"
+    # Message threads: the promised reply time in working days (shown as "within 3 working
+    # days"), hours before it when counsellors are reminded, and days a closed thread is kept.
+    conversation_reply_promise_days: int = 3
+    conversation_reminder_hours: int = 24
+    conversation_retention_days: int = 30
+    # Floods: messages a key (and a client) may send.
+    conversation_message_rate_limit: str = "10 per minute;60 per hour"
     instance_path: str = ""
     extra: dict = field(default_factory=dict)
 
@@ -110,8 +117,27 @@ def from_environment(environ: os._Environ | dict | None = None, instance_path: s
         walk_in_wait_minutes=int(environ.get("PAUSE_WALK_IN_WAIT_MINUTES", defaults.walk_in_wait_minutes)),
         live_message_rate_limit=environ.get("PAUSE_LIVE_MESSAGE_RATE_LIMIT", defaults.live_message_rate_limit),
         live_client_rate_limit=environ.get("PAUSE_LIVE_CLIENT_RATE_LIMIT", defaults.live_client_rate_limit),
+        conversation_reply_promise_days=_working_days(
+            environ.get("PAUSE_CONVERSATION_REPLY_PROMISE", str(defaults.conversation_reply_promise_days))),
+        conversation_reminder_hours=int(
+            environ.get("PAUSE_CONVERSATION_REMINDER_HOURS", defaults.conversation_reminder_hours)),
+        conversation_retention_days=int(
+            environ.get("PAUSE_CONVERSATION_RETENTION_DAYS", defaults.conversation_retention_days)),
+        conversation_message_rate_limit=environ.get("PAUSE_CONVERSATION_MESSAGE_RATE_LIMIT",
+                                                    defaults.conversation_message_rate_limit),
         instance_path=instance_path,
     )
+
+
+def _working_days(value: str) -> int:
+    """PAUSE_CONVERSATION_REPLY_PROMISE: "3", or as the README says it, "within 3 working
+    days". The words shown to visitors are translated, so only the number is read."""
+    import re
+
+    match = re.search(r"\d+", value or "")
+    if match is None or int(match.group()) < 1:
+        raise ConfigurationError("PAUSE_CONVERSATION_REPLY_PROMISE is a number of working days, for example 3")
+    return int(match.group())
 
 
 def complete(settings: Settings, instance_path: str) -> Settings:

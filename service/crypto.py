@@ -56,6 +56,7 @@ def sealed_columns():
     from booking.models import Booking
     from self_help.models import AssessmentResult, ExerciseAnswer
     from service.auth.models import StaffMember
+    from service.conversations.models import Conversation, Message, Note
     from service.crisis.models import UrgentCase
     from service.outbox import OutboxMessage
 
@@ -65,6 +66,7 @@ def sealed_columns():
         (Booking, "sealed_note"), (Booking, "sealed_contact"), (Booking, "sealed_reminder_email"),
         (Booking, "sealed_therapist_message"), (StaffMember, "totp_secret_sealed"),
         (OutboxMessage, "sealed_recipient"),
+        (Conversation, "sealed_notice_address"), (Message, "sealed_body"), (Note, "sealed_body"),
     ]
 
 

@@ -7,6 +7,7 @@ from self_help import models as self_help_models  # noqa: F401
 from service import outbox, scheduler  # noqa: F401
 from service.auth import models as auth_models  # noqa: F401
 from service.conversations import live_models  # noqa: F401
+from service.conversations import models as conversation_models  # noqa: F401
 from service.crisis import models as crisis_models  # noqa: F401
 from service.db import Base
 from service.visitor import models as visitor_models  # noqa: F401

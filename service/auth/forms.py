@@ -53,6 +53,7 @@ class RolesForm(FlaskForm):
     publisher = BooleanField("publisher")
     therapist = BooleanField("therapist")
     duty = BooleanField("duty")
+    counsellor = BooleanField("counsellor")
 
 
 class InviteForm(RolesForm):

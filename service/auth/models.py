@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db import Base
 
-ROLES = ("admin", "editor", "publisher", "therapist", "duty")
+ROLES = ("admin", "editor", "publisher", "therapist", "duty", "counsellor")
 
 
 class StaffMember(Base):

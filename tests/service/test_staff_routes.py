@@ -23,8 +23,9 @@ OPEN_ROUTES = {
 QUERY_STRINGS = {"staff_content.compare": "?from=1&to=2"}
 
 
-def sample_values(rule, staff_id: int, case_reference: str = "NOCASE", booking_reference: str = "NOBOOKING") -> dict:
-    samples = {"staff_id": staff_id, "token": "not-a-real-token", "kind": "module",
+def sample_values(rule, staff_id: int, case_reference: str = "NOCASE", booking_reference: str = "NOBOOKING",
+                  thread_id: str = "NOTHREAD") -> dict:
+    samples = {"public_id": thread_id, "staff_id": staff_id, "token": "not-a-real-token", "kind": "module",
                "slug": "understanding-your-thoughts", "number": 2, "step_slug": "thoughts-are-not-actions",
                "reference": booking_reference if rule.endpoint.startswith("appointments.") else case_reference,
                "action": "acknowledge"}
@@ -72,6 +73,10 @@ def test_every_staff_route_answers_as_declared_for_every_role_and_for_none(seede
         case, _code = crisis_services.open_case(session, {"channel": "call-line", "contact": "", "message": "",
                                                          "time_window": "soon", "language": "en"}, "/staff/duty/")
         reference = case.reference
+        from service.conversations.services import open_conversation
+
+        thread_id = open_conversation(session, key_id=None, body="A first message.", language="en",
+                                      reply_promise_days=3).public_id
     clients, accounts = {None: app.test_client()}, {}
     for role in ROLES:
         clients[role] = app.test_client()
@@ -83,7 +88,7 @@ def test_every_staff_route_answers_as_declared_for_every_role_and_for_none(seede
 
     checked = 0
     for rule, method in staff_rules(app):
-        url = rule.build(sample_values(rule, target.id, reference, booking_reference))[1] + \
+        url = rule.build(sample_values(rule, target.id, reference, booking_reference, thread_id))[1] + \
             QUERY_STRINGS.get(rule.endpoint, "")
         declared = ROUTE_ROLES[rule.endpoint]
         for role, client in clients.items():
