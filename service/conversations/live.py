@@ -398,15 +398,15 @@ def event_stream(app: Flask, live_id: int, side: str, after_id: int, zone: str) 
                 now = clock.now()
                 state = state_of(db.session, live, now)
                 place = place_in_queue(db.session, live) if state == WAITING else 0
+            if (state, place) != last_state:
+                last_state = (state, place)
+                yield sse("state", {"state": state, "place": place})
             tz = ZoneInfo(zone)
             for line in lines:
                 after_id = line.id
                 yield sse("message", {"id": line.id, "author": line.author, "text": line.text,
                                       "at": line.at.replace(tzinfo=dt.UTC).astimezone(tz).strftime("%H:%M"),
                                       "mine": line.author == side}, line.id)
-            if (state, place) != last_state:
-                last_state = (state, place)
-                yield sse("state", {"state": state, "place": place})
             if state == ENDED or (now - started).total_seconds() > STREAM_SECONDS:
                 return
             if not woken.wait(QUEUE_POLL_SECONDS if state in (WAITING, OFFERED) else POLL_SECONDS):
