@@ -66,6 +66,30 @@ def send_reminders() -> int:
         return send_due_reminders(session)
 
 
+def remind_about_reply_times() -> int:
+    from service.conversations.services import remind_about_reply_times as remind
+
+    settings = current_app.config["PAUSE"]
+    with current_app.test_request_context():
+        link = settings.base_url + url_for("staff_messages.inbox")
+    with db.transaction() as session:
+        return remind(session, dt.timedelta(hours=settings.conversation_reminder_hours), link)
+
+
+def erase_closed_conversations() -> int:
+    """Closed threads, with their messages and notes, once their period is over."""
+    from service.clock import clock
+    from service.conversations.models import Conversation
+    from service.conversations.services import closed_before
+
+    settings, now = current_app.config["PAUSE"], clock.now()
+    # A thread without a key (an urgent request answered with its case code) goes after
+    # as long a silence as an unused key would.
+    silent = (Conversation.key_id.is_(None)
+              & (Conversation.updated_at < now - dt.timedelta(days=settings.anonymous_key_retention_days)))
+    return delete_in_batches(Conversation.__table__, closed_before(now, settings.conversation_retention_days) | silent)
+
+
 def erase_booking_details() -> int:
     from booking.services import erase_booking_details as erase
 
@@ -133,9 +157,11 @@ def erase_old_records() -> int:
 JOBS = {
     "escalate-cases": escalate_cases,
     "send-reminders": send_reminders,
+    "remind-about-reply-times": remind_about_reply_times,
     "deliver-mail": deliver_mail,
     "erase-closed-cases": erase_closed_cases,
     "erase-booking-details": erase_booking_details,
+    "erase-closed-conversations": erase_closed_conversations,
     "erase-unused-keys": erase_unused_keys,
     "erase-sent-mail": erase_sent_mail,
     "erase-old-records": erase_old_records,

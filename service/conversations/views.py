@@ -17,7 +17,7 @@ from service.conversations.models import VISITOR
 from service.db import db
 from service.i18n import current_locale
 from service.privacy import client_fingerprint
-from service.security import rate_limit
+from service.security import limiter
 from service.visitor import services as keys
 from service.visitor.current import current_key_id, key_opened, remember_open_key
 
@@ -38,6 +38,16 @@ def _per_key() -> str:
         return "talk-nokey:" + client_fingerprint()
     secret = current_app.config["SECRET_KEY"].encode()
     return "talk-key:" + hmac.new(secret, f"talk:{key_id}".encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def throttled(view):
+    """Every message a visitor sends (a first one, an answer, a self-help answer) counts
+    against one allowance per client and one per key, checked before any work. Shared
+    limits, so writing through several pages does not multiply the allowance."""
+    for scope, key_func in (("talk-client", client_fingerprint), ("talk-key", _per_key)):
+        view = limiter.shared_limit(_message_limit, scope, key_func=key_func, methods=["POST"])(view)
+    view.rate_limited = True  # the mark service.security.rate_limit sets: checked for this view
+    return view
 
 
 def _case_id() -> int | None:
@@ -72,8 +82,7 @@ def index():
 
 
 @blueprint.post("/")
-@rate_limit(_message_limit, key_func=client_fingerprint, methods=["POST"])
-@rate_limit(_message_limit, key_func=_per_key, methods=["POST"])
+@throttled
 def start():
     form = FirstMessageForm()
     if not form.validate_on_submit():
@@ -129,8 +138,7 @@ def thread(public_id: str):
 
 
 @blueprint.post("/<public_id>/answer")
-@rate_limit(_message_limit, key_func=client_fingerprint, methods=["POST"])
-@rate_limit(_message_limit, key_func=_per_key, methods=["POST"])
+@throttled
 def answer(public_id: str):
     conversation = _thread_or_404(public_id)
     form = AnswerForm()
@@ -193,8 +201,7 @@ def delete(public_id: str):
 
 
 @blueprint.post("/feedback/<slug:module_slug>/<slug:step_slug>")
-@rate_limit(_message_limit, key_func=client_fingerprint, methods=["POST"])
-@rate_limit(_message_limit, key_func=_per_key, methods=["POST"])
+@throttled
 def ask_feedback(module_slug: str, step_slug: str):
     """Guided self-help: the answer to an exercise goes into a new thread, asking a
     counsellor for feedback."""

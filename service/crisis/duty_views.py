@@ -33,7 +33,10 @@ def queue():
 @blueprint.get("/<reference>")
 @requires_roles(*DUTY)
 def case(reference: str):
-    return render_template("duty/case.html", case=_case_or_404(reference, db.session), revealed=None,
+    from service.conversations.services import for_urgent_case
+
+    found = _case_or_404(reference, db.session)
+    return render_template("duty/case.html", case=found, revealed=None, thread=for_urgent_case(db.session, found.id),
                            form=ConfirmForm(), outcomes=services.OUTCOMES, attempts=services.ATTEMPT_RESULTS)
 
 

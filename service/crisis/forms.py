@@ -13,7 +13,7 @@ class ContactRequestForm(FlaskForm):
     channel = RadioField(_l("How should we contact you?"), validate_choice=False, choices=[
         SelectChoice("phone", _l("Call me on a phone number I give")),
         SelectChoice("call-line", _l("I will call the programme's line myself")),
-        SelectChoice("message", _l("Leave me a message here, which I read with my case code")),
+        SelectChoice("message", _l("Write to me here: I read and answer with my case code")),
     ])
     contact = StringField(_l("Phone number (only if you want us to call you)"), validators=[Optional(), Length(max=40)],
                           render_kw={"autocomplete": "off", "inputmode": "tel"})

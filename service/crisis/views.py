@@ -124,10 +124,24 @@ def contact():
                 case, code = services.open_case(session_, request_data,
                                                 current_app.config["PAUSE"].base_url + url_for("duty.queue"))
                 window = case.time_window
+                if request_data["channel"] == "message":
+                    _open_thread_for(session_, case, request_data["message"])
             return render_template("crisis/contact_opened.html", code=code, channel=request_data["channel"],
                                    window=window, line=line)
     return render_template("crisis/contact.html", form=form, problems=problems, line=line), \
         (422 if problems else 200)
+
+
+def _open_thread_for(session_, case, message: str) -> None:
+    """The "message" option is a thread: the visitor's words become its first message
+    (kept there only), and they answer the counsellor with their case code, or their key
+    if one is open in this browser."""
+    from service.conversations.services import open_from_urgent_case
+    from service.visitor.current import current_key_id
+
+    case.sealed_message = None
+    open_from_urgent_case(session_, case, message, current_key_id(),
+                          current_app.config["PAUSE"].conversation_reply_promise_days)
 
 
 @blueprint.route("/help-now/contact/status", methods=["GET", "POST"])
@@ -145,10 +159,19 @@ def status():
                 error = _("We found no request with that code. Check each character and try again.")
     elif request.method == "POST":
         error = _("Please type your case code.")
+    thread = None
+    if found is not None:
+        from service.conversations.services import for_urgent_case
+        from service.conversations.views import CASE_SESSION_FIELD
+
+        thread = for_urgent_case(db.session, found.id)
+        if thread is not None:
+            # The code was typed in this session: the thread may be read and answered here.
+            session[CASE_SESSION_FIELD] = found.id
     reply = None
     if found is not None and found.sealed_reply:
         from service import crypto
 
         reply = crypto.unseal(found.sealed_reply)
-    return render_template("crisis/status.html", form=form, case=found, reply=reply, error=error), \
+    return render_template("crisis/status.html", form=form, case=found, reply=reply, error=error, thread=thread), \
         (422 if error else 200)
