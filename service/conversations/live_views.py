@@ -461,41 +461,41 @@ def open_appointment(reference: str):
     return redirect(url_for(".session_page", live_id=live_id))
 
 
-@staff_blueprint.get("/<int:live_id>")
+@staff_blueprint.get("/<int:live_id>", endpoint="session_page")
 @requires_roles(*STAFF_ROLES)
-def session_page(live_id: int):
+def staff_session_page(live_id: int):
     live_session = _staff_session_or_404(live_id)
     return _page(render_template("conversations/live_session.html", form=MessageForm(),
                                  confirm_form=ConfirmForm(), urls=_staff_urls(live_id), staff_layout=True,
                                  **_view_of(live_session, STAFF, zone_of(current_staff()))))
 
 
-@staff_blueprint.get("/<int:live_id>/frame")
+@staff_blueprint.get("/<int:live_id>/frame", endpoint="frame")
 @requires_roles(*STAFF_ROLES)
-def frame(live_id: int):
+def staff_frame(live_id: int):
     live_session = _staff_session_or_404(live_id)
     return _framed(render_template("conversations/live_frame.html", urls=_staff_urls(live_id),
                                    **_view_of(live_session, STAFF, zone_of(current_staff()))))
 
 
-@staff_blueprint.get("/<int:live_id>/events")
+@staff_blueprint.get("/<int:live_id>/events", endpoint="events")
 @requires_roles(*STAFF_ROLES)
-def events(live_id: int):
+def staff_events(live_id: int):
     live_session = _staff_session_or_404(live_id)
     return _stream(live_session.id, STAFF, zone_of(current_staff()))
 
 
-@staff_blueprint.post("/<int:live_id>/say")
+@staff_blueprint.post("/<int:live_id>/say", endpoint="say")
 @rate_limit(_participant_limit, key_func=_participant, methods=["POST"])
 @requires_roles(*STAFF_ROLES)
-def say(live_id: int):
+def staff_say(live_id: int):
     live_session = _staff_session_or_404(live_id)
     return _said(live_session, STAFF, current_staff(), back=url_for(".session_page", live_id=live_id))
 
 
-@staff_blueprint.post("/<int:live_id>/end")
+@staff_blueprint.post("/<int:live_id>/end", endpoint="end")
 @requires_roles(*STAFF_ROLES)
-def end(live_id: int):
+def staff_end(live_id: int):
     live_session = _staff_session_or_404(live_id)
     _ended(live_session, ENDED_BY_STAFF)
     return redirect(url_for(".session_page", live_id=live_id))

@@ -46,12 +46,18 @@
     }
 
     var stream = new EventSource(list.dataset.events + "?after=0");
+    var leaving = false;
+    // Another form of the page (end, keep as a thread) is leaving it: the stream's news
+    // of the end must not reload the page over the answer to that form.
+    document.addEventListener("submit", function (event) {
+      if (event.target !== form) { leaving = true; stream.close(); }
+    }, true);
     stream.addEventListener("message", function (event) { add(JSON.parse(event.data)); });
     stream.addEventListener("state", function (event) {
       var state = JSON.parse(event.data);
       var sentence = stateLine.dataset[state.state] || "";
       stateLine.textContent = sentence.replace("999999", String(state.place));
-      if (lastState !== null && lastState !== state.state && (state.state === "ended")) {
+      if (!leaving && lastState !== null && lastState !== state.state && state.state === "ended") {
         stream.close();
         window.location.reload();
       }
