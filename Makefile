@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app service
 CATALOGUES := $(wildcard service/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGUES:.po=.mo)
 
-.PHONY: run test bench faults install install-dev browser wrk translations messages typography lint clean
+.PHONY: run test bench bench-live faults install install-dev browser wrk translations messages typography lint clean
 
 run: install translations
 	$(FLASK) db upgrade
@@ -21,6 +21,11 @@ test: install-dev translations browser lint
 # The HTTP benchmark (README, "HTTP benchmark"): needs PostgreSQL and Redis running.
 bench: install-dev translations wrk
 	$(BIN)/python deploy/bench/web.py $(BENCH_ARGS)
+	$(MAKE) bench-live
+
+# Live text sessions (README, "Live text sessions"): 500 sessions through nginx.
+bench-live: install-dev translations wrk
+	$(BIN)/python deploy/bench/live.py $(BENCH_LIVE_ARGS)
 
 # Fault injection under load (README, "Faults"): private PostgreSQL, Redis and SMTP
 # servers, gunicorn behind the shipped nginx site; a few minutes.

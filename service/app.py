@@ -31,7 +31,7 @@ def create_app(config: configuration.Settings | dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from service import assets, cache, crypto, i18n, routing, security, templating
+    from service import assets, cache, crypto, i18n, live_bus, routing, security, templating
     from service.db import db
 
     routing.init_app(app)
@@ -42,6 +42,7 @@ def register_extensions(app: Flask) -> None:
     i18n.init_app(app)
     templating.init_app(app)
     assets.init_app(app)
+    live_bus.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -54,6 +55,8 @@ def register_blueprints(app: Flask) -> None:
     from self_help.views import blueprint as self_help
     from service.auth.access import check_every_staff_route_is_declared
     from service.auth.views import blueprint as staff
+    from service.conversations.live_views import blueprint as live
+    from service.conversations.live_views import staff_blueprint as staff_live
     from service.conversations.staff_views import blueprint as staff_messages
     from service.conversations.views import blueprint as conversations
     from service.crisis.duty_views import blueprint as duty
@@ -63,7 +66,7 @@ def register_blueprints(app: Flask) -> None:
     from service.visitor.views import blueprint as visitor
 
     for blueprint in (public, crisis, visitor, self_help, check, booking, calendar_feed, content_pages, staff,
-                      staff_content, duty, appointments, mail, conversations, staff_messages):
+                      staff_content, duty, appointments, mail, conversations, staff_messages, live, staff_live):
         app.register_blueprint(blueprint)
     check_every_staff_route_is_declared(app)
 

@@ -59,6 +59,13 @@ class Settings:
     case_erasure_hours: int = 24
     # Hours before an appointment after which a visitor can no longer move or cancel it online.
     booking_change_cutoff_hours: int = 24
+    # Live text sessions: hours after a session ends before its transcript is erased,
+    # minutes a walk-in waits before being offered a thread, and flood limits (per
+    # participant of a session, and per client).
+    live_transcript_hours: int = 24
+    walk_in_wait_minutes: int = 10
+    live_message_rate_limit: str = "20 per minute"
+    live_client_rate_limit: str = "60 per minute"
     # Message threads: the promised reply time in working days (shown as "within 3 working
     # days"), hours before it when counsellors are reminded, and days a closed thread is kept.
     conversation_reply_promise_days: int = 3
@@ -113,6 +120,10 @@ def from_environment(environ: os._Environ | dict | None = None, instance_path: s
         case_erasure_hours=int(environ.get("PAUSE_CASE_ERASURE_HOURS", defaults.case_erasure_hours)),
         booking_change_cutoff_hours=int(
             environ.get("PAUSE_BOOKING_CHANGE_CUTOFF_HOURS", defaults.booking_change_cutoff_hours)),
+        live_transcript_hours=int(environ.get("PAUSE_LIVE_TRANSCRIPT_HOURS", defaults.live_transcript_hours)),
+        walk_in_wait_minutes=int(environ.get("PAUSE_WALK_IN_WAIT_MINUTES", defaults.walk_in_wait_minutes)),
+        live_message_rate_limit=environ.get("PAUSE_LIVE_MESSAGE_RATE_LIMIT", defaults.live_message_rate_limit),
+        live_client_rate_limit=environ.get("PAUSE_LIVE_CLIENT_RATE_LIMIT", defaults.live_client_rate_limit),
         conversation_reply_promise_days=_working_days(
             environ.get("PAUSE_CONVERSATION_REPLY_PROMISE", str(defaults.conversation_reply_promise_days))),
         conversation_reminder_hours=int(

@@ -104,6 +104,14 @@ def erase_booking_details() -> int:
         return erase(session)
 
 
+def erase_live_transcripts() -> int:
+    from service.clock import clock
+    from service.conversations.live import erase_expired_transcripts
+
+    with db.transaction() as session:
+        return erase_expired_transcripts(session, clock.now(), current_app.config["PAUSE"].live_transcript_hours)
+
+
 # Purges delete in batches, each its own short transaction, so no request waits long on
 # a lock held by a purge.
 BATCH = 1000
@@ -171,6 +179,7 @@ JOBS = {
     "purge-visitor-sessions": purge_visitor_sessions,
     "erase-sent-mail": erase_sent_mail,
     "erase-old-records": erase_old_records,
+    "erase-live-transcripts": erase_live_transcripts,
 }
 
 

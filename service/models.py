@@ -6,6 +6,7 @@ from content import models as content_models  # noqa: F401
 from self_help import models as self_help_models  # noqa: F401
 from service import freshness, outbox, scheduler, sessions  # noqa: F401
 from service.auth import models as auth_models  # noqa: F401
+from service.conversations import live_models  # noqa: F401
 from service.conversations import models as conversation_models  # noqa: F401
 from service.crisis import models as crisis_models  # noqa: F401
 from service.db import Base

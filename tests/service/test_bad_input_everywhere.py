@@ -192,6 +192,8 @@ def explored_portal(app, therapist, make_staff) -> Portal:
     look(halfway, "/staff/login/code")
     look(stranger, f"/staff/enrol/{invitation}")
 
+    look_at_live_sessions(app, therapist, make_staff, staff, look)
+
     # A form shown many times (a button for each free time, each colleague's roles, the
     # same form on several pages) is tried once: by its endpoint and its fields.
     forms = {}
@@ -203,6 +205,45 @@ def explored_portal(app, therapist, make_staff) -> Portal:
                  for attribute, link in LINK.findall(body) if attribute.lower() == "href" and link.startswith("/")}
     addresses |= {address for _client, address, _body in pages}
     return Portal(app, list(forms.values()), visitor, staff, addresses)
+
+
+def look_at_live_sessions(app, therapist, make_staff, staff, look) -> None:
+    """Live text sessions (issue 17): a walk-in waiting (write, leave, keep as a thread),
+    one the warden picked up (write, end), one ended (transcript, erase, close), a text
+    chat about to start (open it from both sides), the queue and the chat hours."""
+    from service.clock import clock
+    from service.conversations import live
+
+    with app.app_context(), db.transaction() as session:
+        live.set_staffed_hours(session, "en", [(day, dt.time(0), dt.time(23, 59)) for day in range(7)])
+        session.get(TherapistProfile, therapist.profile_id).modalities = "phone video chat"
+    visitors = []
+    for words in ("waiting", "picked up", "ended"):
+        visitor = app.test_client()
+        assert post_form(visitor, form_on(visitor, "/live/walk-in", "/live/walk-in"), body=words).status_code == 302
+        visitors.append(visitor)
+    queue = form_on(staff, "/staff/live/", "/pick-up")
+    assert post_form(staff, queue).status_code == 302
+    post_form(visitors[2], form_on(visitors[2], "/live/", "/live/end"))
+    look(visitors[0], "/live/", "/live/walk-in")
+    look(visitors[1], "/live/")
+    look(visitors[2], "/live/")
+    look(staff, "/staff/live/", "/staff/live/hours", queue.action.rsplit("/", 1)[0])
+    before = clock.now()
+    with app.app_context(), db.transaction() as session:
+        profile = session.get(TherapistProfile, therapist.profile_id)
+        slot = booking_services.free_slots_for(session, profile)[-1]
+        booking, key = booking_services.book(session, profile.id, slot.starts_at, {
+            "modality": "chat", "language": "en", "note": "", "contact": "", "reminder_email": ""})
+        reference = booking.reference
+    clock.freeze(slot.starts_at - dt.timedelta(minutes=5))
+    chatter = app.test_client()
+    assert post_form(chatter, form_on(chatter, "/booking/manage", "/booking/manage"), key=key).status_code == 302
+    look(chatter, "/booking/manage")
+    theo = app.test_client()
+    sign_in(theo, therapist.account)
+    look(theo, f"/staff/appointments/{reference}")
+    clock.freeze(before)
 
 
 def endpoint_of(app, address: str, method: str = "POST") -> str:
