@@ -11,8 +11,10 @@ Rules, each a plain function over a Session (the caller owns the transaction):
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import json
+from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, func, inspect, select
@@ -288,3 +290,44 @@ def diff(older: ContentVersion, newer: ContentVersion) -> list[tuple[str, str]]:
         else:
             result.append(("context", line[1:]))
     return result
+
+
+@dataclass(frozen=True)
+class Decision:
+    kind: str
+    slug: str
+    number: int
+    title: str
+    at: dt.datetime
+    sent_back: bool
+    reason: str
+    by: str
+
+
+def decisions_for_author(session: Session, author: StaffMember, since: dt.datetime) -> list[Decision]:
+    """Publishers' decisions on this author's versions since a time, newest first: the
+    reason for sending one back reaches its author through here (from the audit log,
+    where it is kept with the decision)."""
+    from service.auth.models import AuditEntry
+    from service.words import word
+
+    mine = {(row.kind, f"{row.slug} v{row.number}"): row for row in session.scalars(
+        select(ContentVersion).where(ContentVersion.author_id == author.id))}
+    if not mine:
+        return []
+    found = []
+    for entry in session.scalars(select(AuditEntry).where(
+            AuditEntry.action.in_(("content.sent_back", "content.published")), AuditEntry.at >= since)
+            .order_by(AuditEntry.at.desc())):
+        row = mine.get((entry.object_type, entry.object_id))
+        if row is None:
+            continue
+        sent_back = entry.action == "content.sent_back"
+        reason = json.loads(entry.detail).get("reason", "") if sent_back and entry.detail else ""
+        kind = word(row.kind, "content-kind")
+        title = (str(_l("%(kind)s “%(slug)s”, version %(number)d, was sent back by %(name)s", kind=kind,
+                        slug=row.slug, number=row.number, name=entry.actor_name)) if sent_back else
+                 str(_l("%(kind)s “%(slug)s”, version %(number)d, was published by %(name)s", kind=kind,
+                        slug=row.slug, number=row.number, name=entry.actor_name)))
+        found.append(Decision(row.kind, row.slug, row.number, title, entry.at, sent_back, reason, entry.actor_name))
+    return found

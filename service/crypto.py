@@ -62,6 +62,7 @@ def sealed_columns():
     return [
         (ExerciseAnswer, "sealed_answer"), (AssessmentResult, "sealed_result"),
         (UrgentCase, "sealed_contact"), (UrgentCase, "sealed_message"), (UrgentCase, "sealed_reply"),
+        (UrgentCase, "sealed_notes"),
         (Booking, "sealed_note"), (Booking, "sealed_contact"), (Booking, "sealed_reminder_email"),
         (Booking, "sealed_therapist_message"), (StaffMember, "totp_secret_sealed"),
         (OutboxMessage, "sealed_recipient"),

@@ -36,12 +36,14 @@ class OutboxMessage(Base):
     sent_at: Mapped[dt.datetime | None]
 
 
-def queue(session: Session, to_address: str, subject: str, body: str) -> None:
+def queue(session: Session, to_address: str, subject: str, body: str) -> OutboxMessage:
     from service.crypto import seal
 
     now = clock.now()
-    session.add(OutboxMessage(sealed_recipient=seal(to_address), subject=subject, body=body, created_at=now,
-                              next_attempt_at=now, attempts=0, sent_at=None))
+    message = OutboxMessage(sealed_recipient=seal(to_address), subject=subject, body=body, created_at=now,
+                            next_attempt_at=now, attempts=0, sent_at=None)
+    session.add(message)
+    return message
 
 
 def deliver_due(session: Session, host: str, port: int, sender: str, limit: int = 100) -> int:

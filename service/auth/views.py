@@ -190,7 +190,12 @@ def enrol(token: str):
 @blueprint.get("/")
 @any_staff
 def home():
-    return render_template("staff/home.html", staff=current_staff())
+    from service import workspace
+
+    staff = current_staff()
+    sections = workspace.attention_for(db.session, clock.now(), staff)
+    return render_template("staff/home.html", staff=staff, sections=sections, attention=workspace.count(sections),
+                           refresh_seconds=60)
 
 
 @blueprint.route("/account", methods=["GET", "POST"])

@@ -27,7 +27,7 @@ def sample_values(rule, staff_id: int, case_reference: str = "NOCASE", booking_r
     samples = {"staff_id": staff_id, "token": "not-a-real-token", "kind": "module",
                "slug": "understanding-your-thoughts", "number": 2, "step_slug": "thoughts-are-not-actions",
                "reference": booking_reference if rule.endpoint.startswith("appointments.") else case_reference,
-               "action": "acknowledge"}
+               "action": "acknowledge", "shift_id": 1}
     unknown = set(rule.arguments) - set(samples)
     assert not unknown, f"add sample values for {unknown} ({rule.rule})"
     return {name: samples[name] for name in rule.arguments}
