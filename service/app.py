@@ -54,6 +54,7 @@ def register_blueprints(app: Flask) -> None:
     from booking.views import blueprint as booking
     from content.staff_views import blueprint as staff_content
     from content.views import blueprint as content_pages
+    from reports.views import blueprint as reports
     from self_help.check_views import blueprint as check
     from self_help.views import blueprint as self_help
     from service.auth.access import check_every_staff_route_is_declared
@@ -64,7 +65,7 @@ def register_blueprints(app: Flask) -> None:
     from service.visitor.views import blueprint as visitor
 
     for blueprint in (public, crisis, visitor, self_help, check, booking, calendar_feed, content_pages, staff,
-                      staff_content, duty, appointments):
+                      staff_content, duty, appointments, reports):
         app.register_blueprint(blueprint)
     check_every_staff_route_is_declared(app)
 

@@ -107,7 +107,8 @@ def erase_old_records() -> int:
     from self_help.models import AssessmentCount
     from service.auth.models import AuditEntry, EnrolmentInvite, StaffSession
     from service.clock import clock
-    from service.crisis.models import UrgentCase
+    from service.counters import DailyCount
+    from service.crisis.models import DutyShift, UrgentCase
 
     now = clock.now()
     return sum((
@@ -119,7 +120,18 @@ def erase_old_records() -> int:
         delete_in_batches(StaffSession.__table__, func.coalesce(StaffSession.ended_at, StaffSession.last_seen_at)
                           < now - dt.timedelta(days=30)),
         delete_in_batches(AuditEntry.__table__, AuditEntry.at < now - dt.timedelta(days=2 * 365)),
+        delete_in_batches(DutyShift.__table__, DutyShift.ends_at < now - dt.timedelta(days=90)),
+        delete_in_batches(DailyCount.__table__, DailyCount.day < (now - dt.timedelta(days=3 * 365)).date()),
     ))
+
+
+def count_bookings() -> int:
+    """The report's bookings by kind and outcome, set again for recent days."""
+    from reports.services import recount_bookings
+    from service.clock import clock
+
+    with db.transaction() as session:
+        return recount_bookings(session, clock.today())
 
 
 JOBS = {
@@ -131,6 +143,7 @@ JOBS = {
     "erase-unused-keys": erase_unused_keys,
     "erase-sent-mail": erase_sent_mail,
     "erase-old-records": erase_old_records,
+    "count-bookings": count_bookings,
 }
 
 

@@ -46,6 +46,7 @@ from service.db import db
 from service.privacy import client_fingerprint
 from service.routing import number_in_query
 from service.security import rate_limit
+from service.words import zone_choices
 
 blueprint = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates")
 
@@ -216,7 +217,28 @@ def account():
             return redirect(url_for(".account"))
     return render_template("staff/account.html", form=form, problems=problems,
                            recovery_left=services.unused_recovery_codes(db.session, staff),
-                           confirm_form=ConfirmForm()), (422 if problems or form.errors else 200)
+                           confirm_form=ConfirmForm(), zones=zone_choices(), my_zone=staff.time_zone), \
+        (422 if problems or form.errors else 200)
+
+
+@blueprint.post("/account/time-zone")
+@any_staff
+def set_time_zone():
+    """Times on staff pages are shown in this zone."""
+    from service.words import is_zone
+
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    chosen = request.form.get("time_zone", "")[:64]
+    if not is_zone(chosen):
+        flash(_("Please choose a time zone from the list."), "error")
+        return redirect(url_for(".account"))
+    with db.transaction() as session:
+        staff = session.merge(current_staff())
+        staff.time_zone = chosen
+        audit.record(session, staff, "staff.time_zone_changed", "staff", staff.id, zone=chosen)
+    flash(_("Times are now shown in %(zone)s.", zone=chosen), "success")
+    return redirect(url_for(".account"))
 
 
 @blueprint.post("/account/recovery-codes")
