@@ -331,3 +331,20 @@ def decisions_for_author(session: Session, author: StaffMember, since: dt.dateti
                         slug=row.slug, number=row.number, name=entry.actor_name)))
         found.append(Decision(row.kind, row.slug, row.number, title, entry.at, sent_back, reason, entry.actor_name))
     return found
+
+
+def send_back_reasons(session: Session, kind: str, slug: str) -> dict[int, list[dict]]:
+    """{version number: [{"reason", "by", "at"}, ...]} for one item, oldest first: the
+    author reads why a version came back beside it."""
+    from service.auth.models import AuditEntry
+
+    found: dict[int, list[dict]] = {}
+    for entry in session.scalars(select(AuditEntry).where(
+            AuditEntry.action == "content.sent_back", AuditEntry.object_type == kind,
+            AuditEntry.object_id.like(f"{slug} v%")).order_by(AuditEntry.at)):
+        number = entry.object_id.rsplit(" v", 1)[-1]
+        if entry.object_id.rsplit(" v", 1)[0] != slug or not number.isdigit():
+            continue
+        reason = json.loads(entry.detail).get("reason", "") if entry.detail else ""
+        found.setdefault(int(number), []).append({"reason": reason, "by": entry.actor_name, "at": entry.at})
+    return found

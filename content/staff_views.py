@@ -78,7 +78,8 @@ def item(kind: str, slug: str):
         abort(404)
     return render_template("staff_content/item.html", kind=kind, slug=slug, versions=versions,
                            open_version=publishing.open_version(db.session, kind, slug), confirm_form=ConfirmForm(),
-                           review_form=ReviewForm(), staff=current_staff())
+                           review_form=ReviewForm(), staff=current_staff(),
+                           sent_back=publishing.send_back_reasons(db.session, kind, slug))
 
 
 @blueprint.post("/<kind>/<slug:slug>/draft")

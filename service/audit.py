@@ -77,3 +77,8 @@ def record_once(session: Session, actor: StaffMember, action: str, object_type: 
     if since is not None and recorded_since(session, actor, action, object_type, object_id, since):
         return None
     return record(session, actor, action, object_type, object_id, **detail)
+
+
+def object_types(session: Session) -> list[str]:
+    return [name for name in session.scalars(select(AuditEntry.object_type).distinct().order_by(AuditEntry.object_type))
+            if name]

@@ -133,6 +133,13 @@ class Holding:
     oldest: dt.datetime | dt.date | None
 
 
+def _parse_moment(value: str) -> dt.datetime | dt.date | None:
+    try:
+        return dt.datetime.fromisoformat(value) if len(value) > 10 else dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
 def report(session: Session) -> list[Holding]:
     """What is held per data class, and the oldest item's date."""
     holdings = []
@@ -147,6 +154,11 @@ def report(session: Session) -> list[Holding]:
             count = session.execute(statement).scalar() or 0
         oldest = None
         if entry.age_column and count:
-            oldest = session.execute(text(f'SELECT min({entry.age_column}) FROM "{entry.table}"')).scalar()  # noqa: S608  # nosec B608
+            # Only the rows that hold this data: the oldest erased row says nothing of what is held.
+            where = "" if entry.columns == ("*",) else " WHERE " + " OR ".join(
+                f"{column} IS NOT NULL" for column in entry.columns)
+            oldest = session.execute(text(f'SELECT min({entry.age_column}) FROM "{entry.table}"{where}')).scalar()  # noqa: S608  # nosec B608
+            if isinstance(oldest, str):  # SQLite hands back text for a raw query
+                oldest = _parse_moment(oldest)
         holdings.append(Holding(entry, count, oldest))
     return holdings

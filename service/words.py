@@ -122,6 +122,37 @@ WORDS: dict[str, dict[str, object]] = {
 }
 
 
+# Audit detail: the label of each key, and the group its values are words of.
+DETAIL_KEYS: dict[str, tuple[object, str | None]] = {
+    "result": (_l("result"), "attempt"), "outcome": (_l("outcome"), "case-outcome"), "level": (_l("level"), None),
+    "roles": (_l("roles"), "role"), "reason": (_l("reason"), None), "author": (_l("author"), None),
+    "previous": (_l("before"), None), "zone": (_l("time zone"), None), "risk": (_l("risk"), "yes-no"),
+    "rows": (_l("entries"), None), "person": (_l("person"), None), "version": (_l("version"), None),
+}
+WORDS["yes-no"] = {"True": _l("yes"), "False": _l("no")}
+
+
+def audit_detail(detail: str) -> str:
+    """An audit entry's detail (JSON of staff-side facts) as words: "outcome: We talked"."""
+    import json
+
+    if not detail:
+        return ""
+    try:
+        facts = json.loads(detail)
+    except ValueError:
+        return detail
+    if not isinstance(facts, dict):
+        return str(facts)
+    parts = []
+    for key, value in facts.items():
+        label, group = DETAIL_KEYS.get(key, (key.replace("_", " "), None))
+        values = value if isinstance(value, list) else [value]
+        shown = ", ".join(word(item, group) if group else str(item) for item in values)
+        parts.append(f"{label}: {shown}")
+    return "; ".join(parts)
+
+
 def word(code: object, group: str) -> str:
     """The translated word for a code in a group (see WORDS)."""
     text = "" if code is None else str(code)
@@ -233,3 +264,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["waited"] = waited
     app.jinja_env.filters["duration"] = duration
     app.jinja_env.filters["age"] = age
+    app.jinja_env.filters["audit_detail"] = audit_detail
