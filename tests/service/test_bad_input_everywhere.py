@@ -163,6 +163,17 @@ def explored_portal(app, therapist, make_staff) -> Portal:
     sign_in(second_pair_of_eyes, make_staff("reviewer", roles=("publisher",)))
     assert post_form(second_pair_of_eyes, form_on(second_pair_of_eyes, "/staff/content/page/confidentiality",
                                                   "/publish")).status_code == 302
+    # A duty shift on the roster (so its removal shows), and a request held by a colleague
+    # (so taking it over shows).
+    from service.clock import clock as the_clock
+
+    assert post_form(staff, form_on(staff, "/staff/duty/roster", "/staff/duty/roster"),
+                     day=the_clock.today().isoformat(), start="00:00", end="23:30").status_code == 302
+    colleague = app.test_client()
+    sign_in(colleague, make_staff("colleague", roles=("duty",)))
+    assert request_contact(app.test_client(), channel="message", contact="").status_code == 200
+    held = re.findall(r'href="(/staff/duty/[0-9A-F]{6})"', colleague.get("/staff/duty/").get_data(as_text=True))[-1]
+    assert post_form(colleague, form_on(colleague, held, "/acknowledge")).status_code == 302
     retired = make_staff("retired", roles=("editor",))
     assert post_form(staff, form_on(staff, "/staff/people", f"/{retired.id}/disable")).status_code == 302
     crawled(staff, "/staff/", "en", prefix="/staff", once=STAFF_CALENDAR)
@@ -338,3 +349,35 @@ def test_junk_in_every_query_value_the_pages_link_to(portal):
                 assert_clear_refusal_or_success(client.get(where, headers=FRENCH), where, language)
                 tried += 1
     assert tried > 100
+
+
+# Codes that must never reach a staff page as they are: each has a word (service/words.py).
+RAW_CODES = (
+    "call-line", "no-answer", "wrong-number", "emergency-services", "no-contact", "in-person", "no-show",
+    "acknowledged", "superseded", "unrecorded", "withdrawn", "talked", "referred", "afternoon", "evening",
+    "case.closed", "case.acknowledged", "case.contact_viewed", "content.published", "content.sent_back",
+    "signin.succeeded", "staff.created", "staff.invited", "staff.roles_changed", "row deleted", "columns erased",
+    "reduced to aggregate", "kept while in use",
+)
+NOT_TEXT = re.compile(r"<(script|style|svg|textarea|code)\b.*?</\1>|<[^>]+>", re.S | re.I)
+
+
+def visible_text(body: str) -> str:
+    return html.unescape(NOT_TEXT.sub(" ", body))
+
+
+def test_no_raw_code_on_any_staff_page_in_french(portal):
+    checked, problems = 0, []
+    for address in sorted(portal.addresses):
+        if not address.startswith("/staff") or address.startswith("/staff/appointments/calendar"):
+            continue
+        response = portal.staff.get(address, headers=FRENCH)
+        if response.status_code != 200 or response.mimetype != "text/html":
+            continue
+        text = visible_text(response.get_data(as_text=True))
+        found = sorted(code for code in RAW_CODES if re.search(rf"(?<![\w.-]){re.escape(code)}(?![\w.-])", text))
+        if found:
+            problems.append(f"{address}: {found}")
+        checked += 1
+    assert not problems, "\n".join(problems)
+    assert checked >= 15
