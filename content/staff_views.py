@@ -10,7 +10,7 @@ from content.forms import NewPageForm, ReviewForm
 from content.sanitize import render_markdown
 from self_help import services as self_help_services
 from self_help.forms import AnswerForm, StepDoneForm
-from service.auth.access import current_staff, requires_roles
+from service.auth.access import current_staff, keeps_typing, requires_roles
 from service.auth.forms import ConfirmForm
 from service.clock import clock
 from service.db import db
@@ -98,6 +98,7 @@ def start_draft(kind: str, slug: str):
 
 @blueprint.route("/<kind>/<slug:slug>/versions/<int:number>/edit", methods=["GET", "POST"])
 @requires_roles(*EDITORS)
+@keeps_typing
 def edit(kind: str, slug: str, number: int):
     draft = _version_or_404(kind, slug, number)
     if draft.state != publishing.DRAFT:
@@ -107,6 +108,9 @@ def edit(kind: str, slug: str, number: int):
         return _edit_as_text(draft)
     document, problems, status = publishing.document_of(draft), [], 200
     note = draft.note
+    restored = _restored_typing()
+    if restored is not None:
+        document, note = editing.document_from_form(kind, slug, restored, _locales()), restored.get("note", "")
     if request.method == "POST":
         if not ConfirmForm().validate_on_submit():
             abort(400)
@@ -137,10 +141,27 @@ def edit(kind: str, slug: str, number: int):
                            missing=documents.missing_translations(kind, document, _locales())), status
 
 
+def _restored_typing():
+    """What was typed here when the session last ran out, given back once (not saved
+    yet: the editor checks it and saves)."""
+    from service.auth import held
+
+    if request.method != "GET":
+        return None
+    with db.transaction() as session:
+        restored = held.take(session, current_staff().id, request.path)
+    if restored is not None:
+        flash(_("Your session had ended: here is what you typed. Check it, then save."), "info")
+    return restored
+
+
 def _edit_as_text(draft):
     """Assessments and crisis resources are edited as TOML, checked on every save; the
     text is shown back as it was sent when something is wrong."""
     text, note, problems, status = documents.as_toml(publishing.document_of(draft)), draft.note, [], 200
+    restored = _restored_typing()
+    if restored is not None:
+        text, note = restored.get("definition", text), restored.get("note", note)
     if request.method == "POST":
         if not ConfirmForm().validate_on_submit():
             abort(400)

@@ -55,6 +55,7 @@ def sealed_columns():
     """Every column that holds sealed text, as (model, column name)."""
     from booking.models import Booking
     from self_help.models import AssessmentResult, ExerciseAnswer
+    from service.auth.held import HeldForm
     from service.auth.models import StaffMember
     from service.crisis.models import UrgentCase
     from service.outbox import OutboxMessage
@@ -65,7 +66,7 @@ def sealed_columns():
         (UrgentCase, "sealed_notes"),
         (Booking, "sealed_note"), (Booking, "sealed_contact"), (Booking, "sealed_reminder_email"),
         (Booking, "sealed_therapist_message"), (StaffMember, "totp_secret_sealed"),
-        (OutboxMessage, "sealed_recipient"),
+        (OutboxMessage, "sealed_recipient"), (HeldForm, "sealed_form"),
     ]
 
 

@@ -107,6 +107,7 @@ def erase_old_records() -> int:
     from self_help.models import AssessmentCount
     from service.auth.models import AuditEntry, EnrolmentInvite, StaffSession
     from service.clock import clock
+    from service.auth.held import HeldForm
     from service.counters import DailyCount
     from service.crisis.models import DutyShift, UrgentCase
 
@@ -121,6 +122,7 @@ def erase_old_records() -> int:
                           < now - dt.timedelta(days=30)),
         delete_in_batches(AuditEntry.__table__, AuditEntry.at < now - dt.timedelta(days=2 * 365)),
         delete_in_batches(DutyShift.__table__, DutyShift.ends_at < now - dt.timedelta(days=90)),
+        delete_in_batches(HeldForm.__table__, HeldForm.created_at < now - dt.timedelta(hours=24)),
         delete_in_batches(DailyCount.__table__, DailyCount.day < (now - dt.timedelta(days=3 * 365)).date()),
     ))
 

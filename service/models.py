@@ -5,6 +5,7 @@ from booking import models as booking_models  # noqa: F401
 from content import models as content_models  # noqa: F401
 from self_help import models as self_help_models  # noqa: F401
 from service import counters, outbox, scheduler  # noqa: F401
+from service.auth import held as held_forms  # noqa: F401
 from service.auth import models as auth_models  # noqa: F401
 from service.crisis import models as crisis_models  # noqa: F401
 from service.db import Base

@@ -2,7 +2,7 @@
 
 Each staff member's time zone; duty cases with sealed notes, a risk flag, a call-back
 time and the notifications that told the team; the duty roster; aggregate daily
-counters for the programme's reports.
+counters for the programme's reports; what staff typed when their session ran out.
 
 Revision ID: 18f1a2b3c4d5
 Revises: 3c1e5d2a9b47
@@ -42,6 +42,17 @@ def upgrade() -> None:
     op.create_index(op.f('ix_duty_shifts_staff_id'), 'duty_shifts', ['staff_id'], unique=False)
     op.create_index(op.f('ix_duty_shifts_starts_at'), 'duty_shifts', ['starts_at'], unique=False)
     op.create_table(
+        'held_staff_forms',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('staff_id', sa.Integer(), nullable=False),
+        sa.Column('path', sa.String(length=300), nullable=False),
+        sa.Column('sealed_form', sa.LargeBinary(), nullable=False),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(['staff_id'], ['staff_members.id'], ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    op.create_index(op.f('ix_held_staff_forms_staff_id'), 'held_staff_forms', ['staff_id'], unique=False)
+    op.create_table(
         'daily_counts',
         sa.Column('day', sa.Date(), nullable=False),
         sa.Column('name', sa.String(length=40), nullable=False),
@@ -53,6 +64,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('daily_counts')
+    op.drop_index(op.f('ix_held_staff_forms_staff_id'), table_name='held_staff_forms')
+    op.drop_table('held_staff_forms')
     op.drop_index(op.f('ix_duty_shifts_starts_at'), table_name='duty_shifts')
     op.drop_index(op.f('ix_duty_shifts_staff_id'), table_name='duty_shifts')
     op.drop_table('duty_shifts')

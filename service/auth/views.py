@@ -137,7 +137,10 @@ def code_submit():
             if left < 3:
                 flash(_("You have %(count)d recovery codes left. Make new ones from your account page.",
                         count=left), "info")
-            return _set_session_cookie(redirect(url_for(".home")), token)
+            from service.auth import held
+
+            # Back to the page whose text was held when the last session ran out, if any.
+            return _set_session_cookie(redirect(held.waiting_path(db.session, staff.id) or url_for(".home")), token)
     return render_template("staff/code.html", form=form,
                            failed=_("That code is not right. Try the newest code from your app.")), 401
 

@@ -252,3 +252,24 @@ def test_the_audit_log_reads_in_words_and_exports_as_csv(seeded, make_staff):
     assert "audit.exported" in audit_actions(seeded)
     with seeded.app_context():
         assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "audit.exported")) is not None
+
+
+def test_a_draft_survives_an_expired_session_and_comes_back_after_signing_in(seeded, make_staff):
+    account = make_staff("eddie", roles=("editor",))
+    editor = signed_in(seeded, account)
+    item = "/staff/content/page/about"
+    post(editor, f"{item}/draft", item)
+    edit = re.search(r'href="(/staff/content/page/about/versions/\d+/edit)"', editor.get(item).get_data(as_text=True)).group(1)
+    page = editor.get(edit).get_data(as_text=True)
+    fields = {name: value for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page)}
+    fields.update({name: body for name, body in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>([^<]*)</textarea>', page)})
+    fields["texts-en-body"] = "canary-draft-8801 a long paragraph typed for an hour"
+    clock.advance(dt.timedelta(minutes=31))  # the idle timeout passes while typing
+    lost = editor.post(edit, data={**fields, "action": "save"})
+    assert lost.status_code == 302 and lost.headers["Location"] == "/staff/login"
+    assert b"canary-draft-8801" not in every_row(seeded), "held sealed, not in clear"
+    back = sign_in(editor, account)
+    assert back.headers["Location"] == edit, "back to the page that was being written"
+    restored = editor.get(edit).get_data(as_text=True)
+    assert "canary-draft-8801 a long paragraph typed for an hour" in restored
+    assert "canary-draft-8801" not in editor.get(edit).get_data(as_text=True), "given back once, then the draft rules"
