@@ -71,7 +71,7 @@ def test_editor_drafts_publisher_publishes_and_rolls_back(live_server, staff_pag
     admin = staff_pages("ada", ("admin",), javascript)
     admin.goto(base + "/staff/audit?object_type=module")
     log = admin.locator("#audit-table").inner_text()
-    for action in ("content.draft_started", "content.submitted", "content.published", "content.rolled_back"):
+    for action in ("started a draft", "sent a draft for review", "published a version", "restored an earlier version"):
         assert action in log
     assert "eve" in log and "pat" in log
 
