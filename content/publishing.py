@@ -166,6 +166,8 @@ def save_draft(session: Session, staff: StaffMember, draft: ContentVersion, docu
 
         document = stamp_verifications(document, clock.today())
     problems = documents.validate(draft.kind, document, default_locale, locales)
+    if draft.kind == documents.ASSESSMENT:
+        problems = problems + recommendations_to_missing_modules(session, document)
     if problems:
         return problems
     draft.document, draft.note, draft.updated_at = _dump(document), note.strip()[:500], clock.now()
@@ -348,3 +350,20 @@ def send_back_reasons(session: Session, kind: str, slug: str) -> dict[int, list[
         reason = json.loads(entry.detail).get("reason", "") if entry.detail else ""
         found.setdefault(int(number), []).append({"reason": reason, "by": entry.actor_name, "at": entry.at})
     return found
+
+
+def recommendations_to_missing_modules(session: Session, document: dict) -> list[str]:
+    """A band may only recommend a self-help module that exists: a visitor must never be
+    sent to a page that is not there."""
+    known = set(session.scalars(select(Module.slug)))
+    problems = []
+    for band in document.get("bands") or []:
+        if not isinstance(band, dict):
+            continue
+        for recommendation in band.get("recommendations") or []:
+            text = str(recommendation)
+            if text.startswith("module:") and text.split(":", 1)[1] not in known:
+                problems.append(str(_l("Band %(min)s–%(max)s recommends the module “%(slug)s”, which does not exist. "
+                                       "Choose a published module.", min=band.get("min"), max=band.get("max"),
+                                       slug=text.split(":", 1)[1])))
+    return problems

@@ -11,6 +11,7 @@ from content.sanitize import render_markdown
 from self_help import services as self_help_services
 from self_help.forms import AnswerForm, StepDoneForm
 from service.auth.access import current_staff, keeps_typing, requires_roles
+from service.confirm import confirmation_page, confirmed
 from service.auth.forms import ConfirmForm
 from service.clock import clock
 from service.db import db
@@ -119,8 +120,15 @@ def edit(kind: str, slug: str, number: int):
         action = request.form.get("action", "save")
         if action == "add-step":
             document = editing.with_empty_step(document, _locales())
+        elif action.startswith("remove-step-") and not confirmed():
+            return confirmation_page(_("Remove this step?"),
+                                     _("The step and its exercise leave this draft. Nothing is saved until you save the draft."),
+                                     _("Yes, remove the step"), url_for(".edit", kind=kind, slug=slug, number=number),
+                                     keep_fields=True, action=action)
         elif action.startswith("remove-step-"):
             document = editing.without_step(document, int(action.rsplit("-", 1)[1]))
+        elif action == "back":
+            pass  # back from the confirmation page: the form as it was
         elif action.startswith(("up-step-", "down-step-")):
             document = editing.moved_step(document, int(action.rsplit("-", 1)[1]),
                                           -1 if action.startswith("up") else 1)
@@ -228,6 +236,11 @@ def send_back(kind: str, slug: str, number: int):
 @blueprint.post("/<kind>/<slug:slug>/versions/<int:number>/restore")
 @requires_roles(*PUBLISHERS)
 def restore(kind: str, slug: str, number: int):
+    if ConfirmForm().validate_on_submit() and not confirmed():
+        return confirmation_page(_("Restore version %(number)d?", number=number),
+                                 _("It becomes the live version at once; the version live now is kept as an earlier one."),
+                                 _("Yes, restore version %(number)d", number=number), url_for(".item", kind=kind, slug=slug))
+
     def act(session, version):
         restored = publishing.roll_back(session, current_staff(), version)
         flash(_("Version %(old)d is live again, as version %(new)d.", old=number, new=restored.number), "success")

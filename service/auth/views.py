@@ -327,8 +327,15 @@ def change_roles(staff_id: int):
 @blueprint.post("/people/<int:staff_id>/disable")
 @requires_roles("admin")
 def disable(staff_id: int):
+    from service.confirm import confirmation_page, confirmed
+
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    if not confirmed():
+        person = _person_or_404(staff_id, db.session)
+        return confirmation_page(_("Disable the account of %(name)s?", name=person.display_name),
+                                 _("All their sessions end at once and they cannot sign in until it is enabled again."),
+                                 _("Yes, disable the account"), url_for(".people"))
     try:
         with db.transaction() as session:
             services.disable(session, _person_or_404(staff_id, session), session.merge(current_staff()))

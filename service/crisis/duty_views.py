@@ -187,8 +187,14 @@ def add_shift():
 @blueprint.post("/roster/<int:shift_id>/remove")
 @requires_roles(*DUTY)
 def remove_shift(shift_id: int):
+    from service.confirm import confirmation_page, confirmed
+
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    if not confirmed():
+        return confirmation_page(_("Remove this shift from the roster?"),
+                                 _("New requests will then no longer be mailed to this counsellor first."),
+                                 _("Yes, remove the shift"), url_for(".roster"))
     with db.transaction() as session:
         shift = session.get(DutyShift, shift_id)
         if shift is not None:

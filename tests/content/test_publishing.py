@@ -77,8 +77,11 @@ def test_an_editor_drafts_in_both_languages_and_a_publisher_publishes(team):
 
     # Roll back to version 1: a new version, with the old text live again.
     page = clients["publisher"].get(ITEM).get_data(as_text=True)
+    asked = clients["publisher"].post(f"{ITEM}/versions/1/restore", data={"csrf_token": csrf_token_from(page)})
+    assert asked.status_code == 200 and 'id="confirm-question"' in asked.get_data(as_text=True), "asked first"
+    assert "(revised)" in public.get(f"/self-help/{MODULE}/{STEP}").get_data(as_text=True), "nothing done yet"
     assert clients["publisher"].post(f"{ITEM}/versions/1/restore",
-                                     data={"csrf_token": csrf_token_from(page)}).status_code == 302
+                                     data={"csrf_token": csrf_token_from(page), "confirmed": "yes"}).status_code == 302
     assert "(revised)" not in public.get(f"/self-help/{MODULE}/{STEP}").get_data(as_text=True)
     with app.app_context():
         states = [(v.number, v.state) for v in publishing.versions_of(db.session, "module", MODULE)]
@@ -127,7 +130,9 @@ def test_adding_and_removing_steps_keeps_the_other_fields(team):
     assert 'name="steps-5-slug" value="step-6"' in page and "typed summary" in page
     data = editor_form_data(page)
     data["action"] = "remove-step-5"
-    page = clients["editor"].post(edit_url, data=data).get_data(as_text=True)
+    asked = clients["editor"].post(edit_url, data=data).get_data(as_text=True)
+    assert 'id="confirm-question"' in asked and 'value="typed summary"' in asked, "asked on a page of its own"
+    page = clients["editor"].post(edit_url, data={**data, "confirmed": "yes"}).get_data(as_text=True)
     assert 'name="steps-5-slug"' not in page and "typed summary" in page
 
 
@@ -185,3 +190,20 @@ def test_a_new_page_is_written_reviewed_and_published_at_its_own_address(team):
     clients["publisher"].post("/staff/content/page/for-families/versions/1/publish",
                               data={"csrf_token": csrf_token_from(page)})
     assert "<strong>families</strong>" in app.test_client().get("/pages/for-families").get_data(as_text=True)
+
+
+def test_a_recommendation_to_a_module_that_does_not_exist_is_refused(seeded, make_staff):
+    import tomllib
+
+    from content import documents, publishing
+    from service.auth.models import StaffMember
+    from service.db import db
+
+    editor = make_staff("eddie", roles=("editor",))
+    with seeded.app_context(), db.transaction() as session:
+        staff = session.get(StaffMember, editor.id)
+        draft = publishing.start_draft(session, staff, "assessment", "wellbeing")
+        document = tomllib.loads(documents.as_toml(publishing.document_of(draft)))
+        document["bands"][0]["recommendations"] = ["module:no-such-module"]
+        problems = publishing.save_draft(session, staff, draft, document, "", "en")
+    assert any("no-such-module" in problem and "does not exist" in problem for problem in problems)

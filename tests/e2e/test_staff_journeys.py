@@ -64,6 +64,7 @@ def test_editor_drafts_publisher_publishes_and_rolls_back(live_server, staff_pag
 
     publisher.goto(base + f"/staff/content/module/{MODULE}")
     publisher.locator("#version-1").get_by_role("button", name="Restore this version").click()
+    publisher.locator("#confirm-button").click()  # asked on a page of its own
     publisher.locator(".message-success").wait_for()
     public.goto(base + f"/language/en?next=/self-help/{MODULE}/{STEP}")
     assert public.locator("article h1").inner_text() != "Thoughts are not deeds"

@@ -175,7 +175,8 @@ def explored_portal(app, therapist, make_staff) -> Portal:
     held = re.findall(r'href="(/staff/duty/[0-9A-F]{6})"', colleague.get("/staff/duty/").get_data(as_text=True))[-1]
     assert post_form(colleague, form_on(colleague, held, "/acknowledge")).status_code == 302
     retired = make_staff("retired", roles=("editor",))
-    assert post_form(staff, form_on(staff, "/staff/people", f"/{retired.id}/disable")).status_code == 302
+    assert post_form(staff, form_on(staff, "/staff/people", f"/{retired.id}/disable"),
+                     confirmed="yes").status_code == 302
     crawled(staff, "/staff/", "en", prefix="/staff", once=STAFF_CALENDAR)
 
     theo = app.test_client()
