@@ -188,6 +188,7 @@ def send_back(session: Session, staff: StaffMember, candidate: ContentVersion, r
     if candidate.state != REVIEW:
         raise WorkflowError(_l("Only a version in review can be sent back."))
     candidate.state, candidate.updated_at = DRAFT, clock.now()
+    candidate.publish_at, candidate.scheduled_by_id, candidate.scheduled_by_name = None, None, ""
     audit.record(session, staff, "content.sent_back", candidate.kind, f"{candidate.slug} v{candidate.number}",
                  reason=reason.strip()[:500])
 
@@ -367,3 +368,59 @@ def recommendations_to_missing_modules(session: Session, document: dict) -> list
                                        "Choose a published module.", min=band.get("min"), max=band.get("max"),
                                        slug=text.split(":", 1)[1])))
     return problems
+
+
+# Publishing at a chosen time, and unpublishing ------------------------------------------------
+
+# Pages every visitor must be able to read: they can be changed, never taken down.
+REQUIRED_PAGES = ("about", "privacy", "confidentiality")
+
+
+def schedule(session: Session, staff: StaffMember, candidate: ContentVersion, at: dt.datetime) -> None:
+    """Publishes the version in review at `at` (UTC), with the same four-eyes rule as now."""
+    _require(staff, PUBLISHING_ROLES)
+    if candidate.state != REVIEW:
+        raise WorkflowError(_l("Only a version in review can be published."))
+    if candidate.author_id == staff.id:
+        raise WorkflowError(_l("Someone other than the author must publish a change (four eyes)."))
+    if at <= clock.now():
+        raise WorkflowError(_l("Choose a time in the future, or publish now."))
+    candidate.publish_at, candidate.scheduled_by_id, candidate.scheduled_by_name = at, staff.id, staff.username
+    audit.record(session, staff, "content.scheduled", candidate.kind, f"{candidate.slug} v{candidate.number}",
+                 at=at.isoformat(timespec="minutes"))
+
+
+def publish_due(session: Session) -> int:
+    """The scheduled job: every version in review whose time has come goes live, in the
+    name of the publisher who chose the time."""
+    published = 0
+    for candidate in list(session.scalars(select(ContentVersion).where(
+            ContentVersion.state == REVIEW, ContentVersion.publish_at.is_not(None),
+            ContentVersion.publish_at <= clock.now()).order_by(ContentVersion.publish_at))):
+        publisher = session.get(StaffMember, candidate.scheduled_by_id) if candidate.scheduled_by_id else None
+        if publisher is None or not publisher.is_active or not publisher.role_names & PUBLISHING_ROLES:
+            candidate.publish_at = None  # the choice lapses with its publisher's right to publish
+            continue
+        candidate.publish_at = None
+        _make_live(session, publisher, candidate)
+        audit.record(session, publisher, "content.published", candidate.kind, f"{candidate.slug} v{candidate.number}",
+                     author=candidate.author_name)
+        published += 1
+    return published
+
+
+def unpublish(session: Session, staff: StaffMember, kind: str, slug: str) -> None:
+    """Takes a page off the public site; every version is kept, and restoring one puts
+    it back."""
+    _require(staff, PUBLISHING_ROLES)
+    if kind != documents.PAGE or slug in REQUIRED_PAGES:
+        raise WorkflowError(_l("Only a page of your own can be unpublished; this one must stay readable."))
+    live = published_version(session, kind, slug)
+    if live is None:
+        raise WorkflowError(_l("This page is not published."))
+    live.state, live.updated_at = SUPERSEDED, clock.now()
+    page = session.scalar(select(Page).where(Page.slug == slug))
+    if page is not None:
+        session.delete(page)
+    session.flush()
+    audit.record(session, staff, "content.unpublished", kind, f"{slug} v{live.number}")

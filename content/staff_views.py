@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
@@ -80,7 +82,9 @@ def item(kind: str, slug: str):
     return render_template("staff_content/item.html", kind=kind, slug=slug, versions=versions,
                            open_version=publishing.open_version(db.session, kind, slug), confirm_form=ConfirmForm(),
                            review_form=ReviewForm(), staff=current_staff(),
-                           sent_back=publishing.send_back_reasons(db.session, kind, slug))
+                           sent_back=publishing.send_back_reasons(db.session, kind, slug),
+                           can_unpublish=kind == "page" and slug not in publishing.REQUIRED_PAGES and any(
+                               version.state == publishing.PUBLISHED for version in versions))
 
 
 @blueprint.post("/<kind>/<slug:slug>/draft")
@@ -218,7 +222,21 @@ def submit(kind: str, slug: str, number: int):
 @blueprint.post("/<kind>/<slug:slug>/versions/<int:number>/publish")
 @requires_roles(*PUBLISHERS)
 def publish(kind: str, slug: str, number: int):
+    day, time = request.form.get("day", "").strip()[:10], request.form.get("time", "").strip()[:5]
+
     def act(session, version):
+        if day or time:
+            from service.words import from_local, staff_time
+
+            try:
+                at = from_local(dt.datetime.combine(dt.date.fromisoformat(day), dt.time.fromisoformat(time)))
+            except ValueError:
+                flash(_("Give a day and a time such as 2026-12-24 and 08:00, or leave both empty to publish now."),
+                      "error")
+                return
+            publishing.schedule(session, current_staff(), version, at)
+            flash(_("It will be published on %(time)s.", time=staff_time(at)), "success")
+            return
         publishing.publish(session, current_staff(), version)
         flash(_("Published. The public pages show it now."), "success")
 
@@ -231,6 +249,26 @@ def send_back(kind: str, slug: str, number: int):
     reason = ReviewForm().reason.data or ""
     return _transition(kind, slug, number,
                        lambda session, version: publishing.send_back(session, current_staff(), version, reason))
+
+
+@blueprint.post("/<kind>/<slug:slug>/unpublish")
+@requires_roles(*PUBLISHERS)
+def unpublish(kind: str, slug: str):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    _kind_or_404(kind)
+    if not confirmed():
+        return confirmation_page(_("Take this page off the public site?"),
+                                 _("Visitors can no longer read it. Every version is kept: restoring one puts it back."),
+                                 _("Yes, unpublish"), url_for(".item", kind=kind, slug=slug))
+    try:
+        with db.transaction() as session:
+            publishing.unpublish(session, current_staff(), kind, slug)
+    except publishing.WorkflowError as error:
+        flash(str(error), "error")
+    else:
+        flash(_("The page is no longer public."), "success")
+    return redirect(url_for(".item", kind=kind, slug=slug))
 
 
 @blueprint.post("/<kind>/<slug:slug>/versions/<int:number>/restore")

@@ -127,6 +127,14 @@ def erase_old_records() -> int:
     ))
 
 
+def publish_scheduled() -> int:
+    """Versions whose publisher chose a time go live at that time."""
+    from content.publishing import publish_due
+
+    with db.transaction() as session:
+        return publish_due(session)
+
+
 def count_bookings() -> int:
     """The report's bookings by kind and outcome, set again for recent days."""
     from reports.services import recount_bookings
@@ -146,6 +154,7 @@ JOBS = {
     "erase-sent-mail": erase_sent_mail,
     "erase-old-records": erase_old_records,
     "count-bookings": count_bookings,
+    "publish-scheduled": publish_scheduled,
 }
 
 

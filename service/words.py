@@ -104,6 +104,8 @@ WORDS: dict[str, dict[str, object]] = {
         "content.rolled_back": _l("restored an earlier version"),
         "content.sent_back": _l("sent a version back to its author"),
         "content.submitted": _l("sent a draft for review"),
+        "content.scheduled": _l("chose a time to publish a version"),
+        "content.unpublished": _l("took a page off the public site"),
         "signin.failed": _l("failed to sign in"),
         "signin.recovery_code_used": _l("signed in with a recovery code"),
         "signin.succeeded": _l("signed in"),
@@ -127,7 +129,8 @@ DETAIL_KEYS: dict[str, tuple[object, str | None]] = {
     "result": (_l("result"), "attempt"), "outcome": (_l("outcome"), "case-outcome"), "level": (_l("level"), None),
     "roles": (_l("roles"), "role"), "reason": (_l("reason"), None), "author": (_l("author"), None),
     "previous": (_l("before"), None), "zone": (_l("time zone"), None), "risk": (_l("risk"), "yes-no"),
-    "rows": (_l("entries"), None), "person": (_l("person"), None), "version": (_l("version"), None),
+    "rows": (_l("entries"), None), "username": (_l("username"), None), "at": (_l("at"), None),
+    "restored_from": (_l("restored from version"), None), "person": (_l("person"), None), "version": (_l("version"), None),
 }
 WORDS["yes-no"] = {"True": _l("yes"), "False": _l("no")}
 

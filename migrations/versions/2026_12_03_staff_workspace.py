@@ -30,6 +30,10 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('risk_flag', sa.Boolean(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('callback_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('notice_ids', sa.String(length=200), server_default='', nullable=False))
+    with op.batch_alter_table('content_versions', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('publish_at', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('scheduled_by_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('scheduled_by_name', sa.String(length=64), server_default='', nullable=False))
     op.create_table(
         'duty_shifts',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -69,6 +73,10 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_duty_shifts_starts_at'), table_name='duty_shifts')
     op.drop_index(op.f('ix_duty_shifts_staff_id'), table_name='duty_shifts')
     op.drop_table('duty_shifts')
+    with op.batch_alter_table('content_versions', schema=None) as batch_op:
+        batch_op.drop_column('scheduled_by_name')
+        batch_op.drop_column('scheduled_by_id')
+        batch_op.drop_column('publish_at')
     with op.batch_alter_table('urgent_cases', schema=None) as batch_op:
         batch_op.drop_column('notice_ids')
         batch_op.drop_column('callback_at')

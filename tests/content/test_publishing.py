@@ -207,3 +207,66 @@ def test_a_recommendation_to_a_module_that_does_not_exist_is_refused(seeded, mak
         document["bands"][0]["recommendations"] = ["module:no-such-module"]
         problems = publishing.save_draft(session, staff, draft, document, "", "en")
     assert any("no-such-module" in problem and "does not exist" in problem for problem in problems)
+
+
+def test_a_publisher_chooses_a_time_and_the_scheduled_job_publishes_then(seeded, make_staff):
+    import datetime as dt
+    import re
+
+    from service.clock import clock
+    from service.jobs import run_all
+    from tests.conftest import sign_in
+
+    clock.freeze(dt.datetime(2026, 12, 1, 9, 0))
+    editor, publisher = seeded.test_client(), seeded.test_client()
+    sign_in(editor, make_staff("eddie", roles=("editor",)))
+    sign_in(publisher, make_staff("pia", roles=("publisher",)))
+    item = "/staff/content/page/about"
+    token = csrf_token_from(editor.get(item).get_data(as_text=True))
+    editor.post(f"{item}/draft", data={"csrf_token": token})
+    edit = re.search(r'href="(/staff/content/page/about/versions/(\d+)/edit)"', editor.get(item).get_data(as_text=True))
+    page = editor.get(edit.group(1)).get_data(as_text=True)
+    editor.post(edit.group(1), data={**editor_form_data(page), "texts-en-title": "About Pause, from Monday",
+                                     "action": "submit"})
+    number = edit.group(2)
+    token = csrf_token_from(publisher.get(item).get_data(as_text=True))
+    publisher.post(f"{item}/versions/{number}/publish", data={"csrf_token": token, "day": "2026-12-01", "time": "08:00"})
+    assert "Choose a time in the future" in publisher.get(item).get_data(as_text=True)
+    publisher.post(f"{item}/versions/{number}/publish", data={"csrf_token": token, "day": "2026-12-07", "time": "08:00"})
+    assert "To be published on Mon 7 Dec 2026, 08:00 (chosen by pia)" in publisher.get(item).get_data(as_text=True)
+    public = seeded.test_client()
+    assert "About Pause, from Monday" not in public.get("/about").get_data(as_text=True)
+    clock.advance(dt.timedelta(days=5, hours=22))  # Monday 07:00 UTC = 08:00 in Brussels
+    with seeded.app_context():
+        assert run_all()["publish-scheduled"] == 1
+    assert "About Pause, from Monday" in public.get("/about").get_data(as_text=True)
+
+
+def test_a_page_of_our_own_can_be_unpublished_after_confirming_but_the_privacy_page_cannot(seeded, make_staff):
+    from content import publishing
+    from service.auth.models import StaffMember
+    from service.db import db
+
+    author, publisher = make_staff("eddie", roles=("editor",)), make_staff("pia", roles=("publisher",))
+    with seeded.app_context(), db.transaction() as session:
+        draft = publishing.new_page(session, session.get(StaffMember, author.id), "opening-hours", "Opening hours", "en")
+        document = publishing.document_of(draft)
+        document["texts"]["fr"] = {"title": "Horaires", "body": "Du lundi au vendredi."}
+        document["texts"]["en"]["body"] = "Monday to Friday."
+        assert publishing.save_draft(session, session.get(StaffMember, author.id), draft, document, "", "en") == []
+        publishing.submit_for_review(session, session.get(StaffMember, author.id), draft)
+        publishing.publish(session, session.get(StaffMember, publisher.id), draft)
+    from tests.conftest import sign_in
+
+    client = seeded.test_client()
+    sign_in(client, publisher)
+    public = seeded.test_client()
+    assert public.get("/pages/opening-hours").status_code == 200
+    item = "/staff/content/page/opening-hours"
+    token = csrf_token_from(client.get(item).get_data(as_text=True))
+    asked = client.post(f"{item}/unpublish", data={"csrf_token": token})
+    assert asked.status_code == 200 and 'id="confirm-question"' in asked.get_data(as_text=True)
+    assert client.post(f"{item}/unpublish", data={"csrf_token": token, "confirmed": "yes"}).status_code == 302
+    assert public.get("/pages/opening-hours").status_code == 404
+    client.post("/staff/content/page/privacy/unpublish", data={"csrf_token": token, "confirmed": "yes"})
+    assert public.get("/privacy").status_code == 200

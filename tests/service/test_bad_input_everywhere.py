@@ -174,6 +174,7 @@ def explored_portal(app, therapist, make_staff) -> Portal:
     assert request_contact(app.test_client(), channel="message", contact="").status_code == 200
     held = re.findall(r'href="(/staff/duty/[0-9A-F]{6})"', colleague.get("/staff/duty/").get_data(as_text=True))[-1]
     assert post_form(colleague, form_on(colleague, held, "/acknowledge")).status_code == 302
+    publish_a_page_of_our_own(app, make_staff)
     retired = make_staff("retired", roles=("editor",))
     assert post_form(staff, form_on(staff, "/staff/people", f"/{retired.id}/disable"),
                      confirmed="yes").status_code == 302
@@ -207,6 +208,23 @@ def explored_portal(app, therapist, make_staff) -> Portal:
                  for attribute, link in LINK.findall(body) if attribute.lower() == "href" and link.startswith("/")}
     addresses |= {address for _client, address, _body in pages}
     return Portal(app, list(forms.values()), visitor, staff, addresses)
+
+
+def publish_a_page_of_our_own(app, make_staff) -> None:
+    """A published page that is not one of the required ones, so that unpublishing shows."""
+    from content import publishing
+    from service.auth.models import StaffMember
+
+    author, publisher = make_staff("page-author", roles=("editor",)), make_staff("page-publisher", roles=("publisher",))
+    with app.app_context(), db.transaction() as session:
+        writer = session.get(StaffMember, author.id)
+        draft = publishing.new_page(session, writer, "opening-hours", "Opening hours", "en")
+        document = publishing.document_of(draft)
+        document["texts"] = {"en": {"title": "Opening hours", "body": "Monday to Friday."},
+                             "fr": {"title": "Horaires", "body": "Du lundi au vendredi."}}
+        assert publishing.save_draft(session, writer, draft, document, "", "en") == []
+        publishing.submit_for_review(session, writer, draft)
+        publishing.publish(session, session.get(StaffMember, publisher.id), draft)
 
 
 def endpoint_of(app, address: str, method: str = "POST") -> str:
