@@ -424,3 +424,61 @@ def unpublish(session: Session, staff: StaffMember, kind: str, slug: str) -> Non
         session.delete(page)
     session.flush()
     audit.record(session, staff, "content.unpublished", kind, f"{slug} v{live.number}")
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    label: str
+    before: str
+    after: str
+    markdown: bool  # shown rendered, as the public reads it
+
+
+FIELD_WORDS = {"title": _l("Title"), "summary": _l("Summary"), "body": _l("Text"), "prompt": _l("Exercise question"),
+               "items": _l("Checklist items"), "name": _l("Name"), "hours": _l("Hours"),
+               "description": _l("Description")}
+MARKDOWN_FIELDS = ("body", "summary", "description")
+
+
+def _fields(document: dict) -> dict[str, tuple[str, str, bool]]:
+    """{key: (label, text, markdown)} for every text field of a module or page."""
+    from service.words import word
+
+    found: dict[str, tuple[str, str, bool]] = {}
+
+    def add(key: str, label: str, text, markdown: bool) -> None:
+        found[key] = (label, "\n".join(text) if isinstance(text, list) else str(text or ""), markdown)
+
+    def field(name: str) -> str:
+        return str(FIELD_WORDS.get(name, name))
+
+    for locale, text in sorted((document.get("texts") or {}).items()):
+        for name, value in (text or {}).items():
+            add(f"{name}-{locale}", f"{field(name)} ({word(locale, 'language')})", value, name in MARKDOWN_FIELDS)
+    for number, step in enumerate(document.get("steps") or [], start=1):
+        step_label = str(_l("Step %(number)d", number=number))
+        add(f"step-{number}-slug", f"{step_label}: {_l('Address (slug)')}", step.get("slug", ""), False)
+        for locale, text in sorted((step.get("texts") or {}).items()):
+            for name, value in (text or {}).items():
+                add(f"step-{number}-{name}-{locale}", f"{step_label}: {field(name)} ({word(locale, 'language')})",
+                    value, name in MARKDOWN_FIELDS)
+        for locale, text in sorted(((step.get("exercise") or {}).get("texts") or {}).items()):
+            for name in ("prompt", "items"):
+                add(f"step-{number}-exercise-{name}-{locale}",
+                    f"{step_label}: {field(name)} ({word(locale, 'language')})", (text or {}).get(name, ""), False)
+    return found
+
+
+def field_changes(older: ContentVersion, newer: ContentVersion) -> tuple[list[FieldChange], int]:
+    """The fields that differ between two versions, with labels, in the newer one's order;
+    and how many are the same."""
+    before, after = _fields(document_of(older)), _fields(document_of(newer))
+    changes, same = [], 0
+    for key in list(after) + [key for key in before if key not in after]:
+        old, new = before.get(key), after.get(key)
+        if old is not None and new is not None and old[1] == new[1]:
+            same += 1
+            continue
+        label, markdown = (new or old)[0], (new or old)[2]
+        changes.append(FieldChange(label, old[1] if old else "", new[1] if new else "", markdown))
+    return changes, same

@@ -291,8 +291,9 @@ def restore(kind: str, slug: str, number: int):
 def compare(kind: str, slug: str):
     older = _version_or_404(kind, slug, number_in_query("from"))
     newer = _version_or_404(kind, slug, number_in_query("to"))
+    changes, same = publishing.field_changes(older, newer) if kind in (documents.MODULE, documents.PAGE) else ([], 0)
     return render_template("staff_content/diff.html", kind=kind, slug=slug, older=older, newer=newer,
-                           lines=publishing.diff(older, newer))
+                           lines=publishing.diff(older, newer), changes=changes, same=same)
 
 
 @blueprint.get("/<kind>/<slug:slug>/versions/<int:number>/preview")

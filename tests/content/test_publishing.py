@@ -270,3 +270,28 @@ def test_a_page_of_our_own_can_be_unpublished_after_confirming_but_the_privacy_p
     assert public.get("/pages/opening-hours").status_code == 404
     client.post("/staff/content/page/privacy/unpublish", data={"csrf_token": token, "confirmed": "yes"})
     assert public.get("/privacy").status_code == 200
+
+
+def test_the_compare_view_shows_each_changed_field_rendered_with_its_label(seeded, make_staff):
+    from content import publishing
+    from service.auth.models import StaffMember
+    from service.db import db
+    from tests.conftest import sign_in
+
+    author, publisher = make_staff("eddie", roles=("editor",)), make_staff("pia", roles=("publisher",))
+    with seeded.app_context(), db.transaction() as session:
+        writer = session.get(StaffMember, author.id)
+        draft = publishing.start_draft(session, writer, "page", "about")
+        document = publishing.document_of(draft)
+        document["texts"]["fr"]["body"] = "Un **nouveau** paragraphe."
+        assert publishing.save_draft(session, writer, draft, document, "", "en") == []
+        number = draft.number
+    client = seeded.test_client()
+    sign_in(client, publisher)
+    page = client.get(f"/staff/content/page/about/diff?from=1&to={number}", headers={"Accept-Language": "fr"})
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200
+    section = body.split('class="field-change"')[1].split("</section>")[0]
+    assert "Texte (Français)" in section or "Texte (français)" in section
+    assert "<strong>nouveau</strong>" in section, "rendered as the public reads it"
+    assert body.count('class="field-change"') == 1, "only the changed field"
