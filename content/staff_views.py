@@ -13,9 +13,9 @@ from content.sanitize import render_markdown
 from self_help import services as self_help_services
 from self_help.forms import AnswerForm, StepDoneForm
 from service.auth.access import current_staff, keeps_typing, requires_roles
-from service.confirm import confirmation_page, confirmed
 from service.auth.forms import ConfirmForm
 from service.clock import clock
+from service.confirm import confirmation_page, confirmed
 from service.db import db
 from service.i18n import current_locale
 from service.routing import number_in_query
@@ -126,7 +126,8 @@ def edit(kind: str, slug: str, number: int):
             document = editing.with_empty_step(document, _locales())
         elif action.startswith("remove-step-") and not confirmed():
             return confirmation_page(_("Remove this step?"),
-                                     _("The step and its exercise leave this draft. Nothing is saved until you save the draft."),
+                                     _("The step and its exercise leave this draft. "
+                                       "Nothing is saved until you save the draft."),
                                      _("Yes, remove the step"), url_for(".edit", kind=kind, slug=slug, number=number),
                                      keep_fields=True, action=action)
         elif action.startswith("remove-step-"):

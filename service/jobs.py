@@ -105,9 +105,9 @@ def erase_old_records() -> int:
 
     from booking.models import Booking
     from self_help.models import AssessmentCount
+    from service.auth.held import HeldForm
     from service.auth.models import AuditEntry, EnrolmentInvite, StaffSession
     from service.clock import clock
-    from service.auth.held import HeldForm
     from service.counters import DailyCount
     from service.crisis.models import DutyShift, UrgentCase
 

@@ -434,7 +434,8 @@ def add_note(session: Session, staff: StaffMember, case: UrgentCase, text: str) 
     if not text or len(text) > MAX_NOTES or any(ord(char) < 32 and char not in "\n\t" for char in text):
         raise ValueError("notes")
     _claim_or_check(session, staff, case)
-    notes = (json.loads(crypto.unseal(case.sealed_notes)) if case.sealed_notes else []) + [{"at": clock.now().isoformat(timespec="minutes"), "by": staff.username, "text": text}]
+    notes = json.loads(crypto.unseal(case.sealed_notes)) if case.sealed_notes else []
+    notes.append({"at": clock.now().isoformat(timespec="minutes"), "by": staff.username, "text": text})
     case.sealed_notes = crypto.seal(json.dumps(notes, ensure_ascii=False))
     _event(case, "notes-saved", staff)
     audit.record(session, staff, "case.notes_saved", "case", case.reference)

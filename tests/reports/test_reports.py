@@ -8,14 +8,11 @@ import datetime as dt
 import io
 import re
 
-from sqlalchemy import select
-
 from service import counters
 from service.clock import clock
-from service.counters import DailyCount
 from service.db import db
 from tests.conftest import csrf_token_from, sign_in
-from tests.service.test_bad_input_everywhere import answer_until_the_end, first_answer, form_on, post_form
+from tests.service.test_bad_input_everywhere import answer_until_the_end, form_on, post_form
 from tests.service.test_urgent_contact import request_contact
 
 

@@ -259,7 +259,8 @@ def test_a_draft_survives_an_expired_session_and_comes_back_after_signing_in(see
     editor = signed_in(seeded, account)
     item = "/staff/content/page/about"
     post(editor, f"{item}/draft", item)
-    edit = re.search(r'href="(/staff/content/page/about/versions/\d+/edit)"', editor.get(item).get_data(as_text=True)).group(1)
+    edit = re.search(r'href="(/staff/content/page/about/versions/\d+/edit)"',
+                     editor.get(item).get_data(as_text=True)).group(1)
     page = editor.get(edit).get_data(as_text=True)
     fields = {name: value for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page)}
     fields.update({name: body for name, body in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>([^<]*)</textarea>', page)})
