@@ -109,6 +109,9 @@ def edit(kind: str, slug: str, number: int):
     if draft.state != publishing.DRAFT:
         flash(_("Only a draft can be edited."), "error")
         return redirect(url_for(".item", kind=kind, slug=slug))
+    if kind == documents.RESOURCES and request.args.get("as") != "toml" and (
+            request.method == "GET" or "resource_count" in request.form):
+        return _edit_resources(draft)
     if kind in documents.TEXT_KINDS:
         return _edit_as_text(draft)
     document, problems, status = publishing.document_of(draft), [], 200
@@ -166,6 +169,38 @@ def _restored_typing():
     if restored is not None:
         flash(_("Your session had ended: here is what you typed. Check it, then save."), "info")
     return restored
+
+
+def _edit_resources(draft):
+    """Crisis resources in a form of their own (TOML stays one click away)."""
+    from content import resource_form
+    from service.crisis.models import CONTACT_WAYS, REGIONS, RESOURCE_KINDS
+    from service.crisis.services import unverified_in
+
+    document, note, problems, status = publishing.document_of(draft), draft.note, [], 200
+    if request.method == "POST":
+        if not ConfirmForm().validate_on_submit():
+            abort(400)
+        document = resource_form.document_from_form(draft.slug, request.form, _locales())
+        note = request.form.get("note", "")
+        action = request.form.get("action", "save")
+        if action == "add-resource":
+            document = resource_form.with_empty_resource(document, _locales())
+        elif action in ("save", "submit"):
+            with db.transaction() as session:
+                problems = publishing.save_draft(session, current_staff(), session.merge(draft), document, note,
+                                                 _default_locale(), _locales())
+                if not problems and action == "submit":
+                    publishing.submit_for_review(session, current_staff(), draft)
+            if not problems:
+                flash(_("Sent for review.") if action == "submit" else _("Draft saved."), "success")
+                return redirect(url_for(".item", kind=draft.kind, slug=draft.slug) if action == "submit"
+                                else url_for(".edit", kind=draft.kind, slug=draft.slug, number=draft.number))
+            status = 422
+    return render_template("staff_content/edit_resources.html", kind=draft.kind, slug=draft.slug, draft=draft,
+                           document=document, note=note, problems=problems, locales=_locales(),
+                           confirm_form=ConfirmForm(), kinds=RESOURCE_KINDS, regions=REGIONS, ways=CONTACT_WAYS,
+                           stale=unverified_in(publishing.document_of(draft), clock.today())), status
 
 
 def _edit_as_text(draft):

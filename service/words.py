@@ -54,6 +54,14 @@ WORDS: dict[str, dict[str, object]] = {
         "callback-set": _l("Call-back time set"), "notes-saved": _l("Notes saved"),
     },
     "language": {"en": _l("English"), "fr": _l("French"), "nl": _l("Dutch")},
+    "resource-kind": {
+        "emergency": _l("Emergency services"), "suicide-prevention": _l("Suicide prevention"),
+        "programme": _l("The programme's own line"), "prevention": _l("Prevention and confidential help"),
+        "child-protection": _l("Child protection"), "reporting": _l("Reporting images of children"),
+    },
+    "region": {"be-fr": _l("Belgium (French-speaking)"), "be-nl": _l("Belgium (Dutch-speaking)"), "fr": _l("France"),
+               "uk": _l("United Kingdom"), "elsewhere": _l("Elsewhere"), "all": _l("Everywhere")},
+    "contact-way": {"call": _l("Call"), "text": _l("Text message")},
     "content-state": {
         "draft": _l("Draft"), "review": _l("In review"), "published": _l("Published"),
         "superseded": _l("Earlier version"),

@@ -295,3 +295,30 @@ def test_the_compare_view_shows_each_changed_field_rendered_with_its_label(seede
     assert "Texte (Français)" in section or "Texte (français)" in section
     assert "<strong>nouveau</strong>" in section, "rendered as the public reads it"
     assert body.count('class="field-change"') == 1, "only the changed field"
+
+
+def test_crisis_resources_are_edited_in_a_structured_form_and_toml_stays(seeded, make_staff):
+    import re
+
+    from tests.conftest import sign_in
+
+    client = seeded.test_client()
+    sign_in(client, make_staff("eddie", roles=("editor",)))
+    item = "/staff/content/resources/crisis-resources"
+    client.post(f"{item}/draft", data={"csrf_token": csrf_token_from(client.get(item).get_data(as_text=True))})
+    edit = re.search(r'href="(/staff/content/resources/crisis-resources/versions/\d+/edit)"',
+                     client.get(item).get_data(as_text=True)).group(1)
+    page = client.get(edit).get_data(as_text=True)
+    assert 'name="resources-0-en-name"' in page and "Emergency services (112)" in page
+    data = editor_form_data(page)
+    for name, value in re.findall(r'<input type="checkbox" name="([^"]+)" value="([^"]+)" id="[^"]+" checked>', page):
+        data.setdefault(name, []).append(value)
+    data.update({"resources-0-en-hours": "Day and night, free of charge", "resources-0-verify_now": "y",
+                 "resources-1-phone": "call me", "action": "save"})
+    refused = client.post(edit, data=data)
+    assert refused.status_code == 422 and 'value="Day and night, free of charge"' in refused.get_data(as_text=True)
+    data["resources-1-phone"] = "999"
+    assert client.post(edit, data=data).status_code == 302
+    toml = client.get(edit + "?as=toml").get_data(as_text=True)
+    assert "Day and night, free of charge" in toml and 'name="definition"' in toml
+    assert re.search(r"verified_on = &#34;\d{4}-\d\d-\d\d&#34;|verified_on = \"\d{4}-\d\d-\d\d\"|verified_on = \d{4}-", toml)

@@ -54,8 +54,10 @@ def test_a_duty_case_claimed_by_one_counsellor_is_shown_as_held_to_another(live_
     assert sam.locator("select[name=outcome]").count() == 0, "no closing someone else's case by accident"
     sam.get_by_role("button", name=words["take_over"]).click()
     assert "sam" in sam.locator("#case-holder").inner_text()
+    dora.set_viewport_size({"width": 360, "height": 740})  # a phone
     dora.goto(base + "/staff/duty/")
     assert "sam" in dora.locator("#open-cases .case-holder").inner_text()
+    assert dora.evaluate("document.documentElement.scrollWidth") <= 360, "the queue fits a phone screen"
 
 
 @pytest.mark.parametrize("locale", ["en", "fr"])
