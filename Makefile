@@ -35,7 +35,7 @@ faults: install-dev translations
 # Zero findings; every exception is a commented noqa / nosec on its line.
 lint: install-dev
 	$(BIN)/ruff check .
-	$(BIN)/bandit -q -r service self_help content booking
+	$(BIN)/bandit -q -r service self_help content booking reports
 
 install: $(VENV)/.runtime-installed
 install-dev: $(VENV)/.dev-installed
@@ -71,7 +71,7 @@ translations: install $(COMPILED)
 # After changing user-facing text: extract, then translate the new entries in each .po.
 messages: install-dev
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
-	  --project Pause --copyright-holder Pause -o service/translations/messages.pot service self_help content booking
+	  --project Pause --copyright-holder Pause -o service/translations/messages.pot service self_help content booking reports
 	$(BIN)/pybabel update --no-fuzzy-matching -i service/translations/messages.pot -d service/translations
 	$(MAKE) typography
 

@@ -53,6 +53,11 @@ class ContentVersion(Base):
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
     published_at: Mapped[dt.datetime | None]
+    # Publishing at a chosen time: the publisher who chose it, and when (UTC). The
+    # scheduled job makes it live then; sending it back clears it.
+    publish_at: Mapped[dt.datetime | None]
+    scheduled_by_id: Mapped[int | None]
+    scheduled_by_name: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
 
 class ContentContributor(Base):

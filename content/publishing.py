@@ -12,8 +12,10 @@ Rules, each a plain function over a Session (the caller owns the transaction):
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import json
+from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, func, inspect, select
@@ -183,6 +185,8 @@ def save_draft(session: Session, staff: StaffMember, draft: ContentVersion, docu
     note_problem = text_limits.too_long(str(_l("The note")), note.strip(), text_limits.MAX_STAFF_NOTE)
     problems += [note_problem] if note_problem else []
     problems = problems or documents.validate(draft.kind, document, default_locale, locales)
+    if not problems and draft.kind == documents.ASSESSMENT:
+        problems = recommendations_to_missing_modules(session, document)
     if problems:
         return problems
     draft.document, draft.note, draft.updated_at = stored, note.strip(), clock.now()
@@ -208,6 +212,7 @@ def send_back(session: Session, staff: StaffMember, candidate: ContentVersion, r
     if problem:
         raise WorkflowError(problem)
     candidate.state, candidate.updated_at = DRAFT, clock.now()
+    candidate.publish_at, candidate.scheduled_by_id, candidate.scheduled_by_name = None, None, ""
     audit.record(session, staff, "content.sent_back", candidate.kind, f"{candidate.slug} v{candidate.number}",
                  reason=reason.strip())
 
@@ -313,3 +318,192 @@ def diff(older: ContentVersion, newer: ContentVersion) -> list[tuple[str, str]]:
         else:
             result.append(("context", line[1:]))
     return result
+
+
+@dataclass(frozen=True)
+class Decision:
+    kind: str
+    slug: str
+    number: int
+    title: str
+    at: dt.datetime
+    sent_back: bool
+    reason: str
+    by: str
+
+
+def decisions_for_author(session: Session, author: StaffMember, since: dt.datetime) -> list[Decision]:
+    """Publishers' decisions on this author's versions since a time, newest first: the
+    reason for sending one back reaches its author through here (from the audit log,
+    where it is kept with the decision)."""
+    from service.auth.models import AuditEntry
+    from service.words import word
+
+    mine = {(row.kind, f"{row.slug} v{row.number}"): row for row in session.scalars(
+        select(ContentVersion).where(ContentVersion.author_id == author.id))}
+    if not mine:
+        return []
+    found = []
+    for entry in session.scalars(select(AuditEntry).where(
+            AuditEntry.action.in_(("content.sent_back", "content.published")), AuditEntry.at >= since)
+            .order_by(AuditEntry.at.desc())):
+        row = mine.get((entry.object_type, entry.object_id))
+        if row is None:
+            continue
+        sent_back = entry.action == "content.sent_back"
+        reason = json.loads(entry.detail).get("reason", "") if sent_back and entry.detail else ""
+        kind = word(row.kind, "content-kind")
+        title = (str(_l("%(kind)s “%(slug)s”, version %(number)d, was sent back by %(name)s", kind=kind,
+                        slug=row.slug, number=row.number, name=entry.actor_name)) if sent_back else
+                 str(_l("%(kind)s “%(slug)s”, version %(number)d, was published by %(name)s", kind=kind,
+                        slug=row.slug, number=row.number, name=entry.actor_name)))
+        found.append(Decision(row.kind, row.slug, row.number, title, entry.at, sent_back, reason, entry.actor_name))
+    return found
+
+
+def send_back_reasons(session: Session, kind: str, slug: str) -> dict[int, list[dict]]:
+    """{version number: [{"reason", "by", "at"}, ...]} for one item, oldest first: the
+    author reads why a version came back beside it."""
+    from service.auth.models import AuditEntry
+
+    found: dict[int, list[dict]] = {}
+    for entry in session.scalars(select(AuditEntry).where(
+            AuditEntry.action == "content.sent_back", AuditEntry.object_type == kind,
+            AuditEntry.object_id.like(f"{slug} v%")).order_by(AuditEntry.at)):
+        number = entry.object_id.rsplit(" v", 1)[-1]
+        if entry.object_id.rsplit(" v", 1)[0] != slug or not number.isdigit():
+            continue
+        reason = json.loads(entry.detail).get("reason", "") if entry.detail else ""
+        found.setdefault(int(number), []).append({"reason": reason, "by": entry.actor_name, "at": entry.at})
+    return found
+
+
+def recommendations_to_missing_modules(session: Session, document: dict) -> list[str]:
+    """A band may only recommend a self-help module that exists: a visitor must never be
+    sent to a page that is not there."""
+    known = set(session.scalars(select(Module.slug)))
+    problems = []
+    for band in document.get("bands") or []:
+        if not isinstance(band, dict):
+            continue
+        for recommendation in band.get("recommendations") or []:
+            text = str(recommendation)
+            if text.startswith("module:") and text.split(":", 1)[1] not in known:
+                problems.append(str(_l("Band %(min)s–%(max)s recommends the module “%(slug)s”, which does not exist. "
+                                       "Choose a published module.", min=band.get("min"), max=band.get("max"),
+                                       slug=text.split(":", 1)[1])))
+    return problems
+
+
+# Publishing at a chosen time, and unpublishing ------------------------------------------------
+
+# Pages every visitor must be able to read: they can be changed, never taken down.
+REQUIRED_PAGES = ("about", "privacy", "confidentiality")
+
+
+def schedule(session: Session, staff: StaffMember, candidate: ContentVersion, at: dt.datetime) -> None:
+    """Publishes the version in review at `at` (UTC), with the same four-eyes rule as now."""
+    _require(staff, PUBLISHING_ROLES)
+    if candidate.state != REVIEW:
+        raise WorkflowError(_l("Only a version in review can be published."))
+    if candidate.author_id == staff.id:
+        raise WorkflowError(_l("Someone other than the author must publish a change (four eyes)."))
+    if at <= clock.now():
+        raise WorkflowError(_l("Choose a time in the future, or publish now."))
+    candidate.publish_at, candidate.scheduled_by_id, candidate.scheduled_by_name = at, staff.id, staff.username
+    audit.record(session, staff, "content.scheduled", candidate.kind, f"{candidate.slug} v{candidate.number}",
+                 at=at.isoformat(timespec="minutes"))
+
+
+def publish_due(session: Session) -> int:
+    """The scheduled job: every version in review whose time has come goes live, in the
+    name of the publisher who chose the time."""
+    published = 0
+    for candidate in list(session.scalars(select(ContentVersion).where(
+            ContentVersion.state == REVIEW, ContentVersion.publish_at.is_not(None),
+            ContentVersion.publish_at <= clock.now()).order_by(ContentVersion.publish_at))):
+        publisher = session.get(StaffMember, candidate.scheduled_by_id) if candidate.scheduled_by_id else None
+        if publisher is None or not publisher.is_active or not publisher.role_names & PUBLISHING_ROLES:
+            candidate.publish_at = None  # the choice lapses with its publisher's right to publish
+            continue
+        candidate.publish_at = None
+        _make_live(session, publisher, candidate)
+        audit.record(session, publisher, "content.published", candidate.kind, f"{candidate.slug} v{candidate.number}",
+                     author=candidate.author_name)
+        published += 1
+    return published
+
+
+def unpublish(session: Session, staff: StaffMember, kind: str, slug: str) -> None:
+    """Takes a page off the public site; every version is kept, and restoring one puts
+    it back."""
+    _require(staff, PUBLISHING_ROLES)
+    if kind != documents.PAGE or slug in REQUIRED_PAGES:
+        raise WorkflowError(_l("Only a page of your own can be unpublished; this one must stay readable."))
+    live = published_version(session, kind, slug)
+    if live is None:
+        raise WorkflowError(_l("This page is not published."))
+    live.state, live.updated_at = SUPERSEDED, clock.now()
+    page = session.scalar(select(Page).where(Page.slug == slug))
+    if page is not None:
+        session.delete(page)
+    session.flush()
+    audit.record(session, staff, "content.unpublished", kind, f"{slug} v{live.number}")
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    label: str
+    before: str
+    after: str
+    markdown: bool  # shown rendered, as the public reads it
+
+
+FIELD_WORDS = {"title": _l("Title"), "summary": _l("Summary"), "body": _l("Text"), "prompt": _l("Exercise question"),
+               "items": _l("Checklist items"), "name": _l("Name"), "hours": _l("Hours"),
+               "description": _l("Description")}
+MARKDOWN_FIELDS = ("body", "summary", "description")
+
+
+def _fields(document: dict) -> dict[str, tuple[str, str, bool]]:
+    """{key: (label, text, markdown)} for every text field of a module or page."""
+    from service.words import word
+
+    found: dict[str, tuple[str, str, bool]] = {}
+
+    def add(key: str, label: str, text, markdown: bool) -> None:
+        found[key] = (label, "\n".join(text) if isinstance(text, list) else str(text or ""), markdown)
+
+    def field(name: str) -> str:
+        return str(FIELD_WORDS.get(name, name))
+
+    for locale, text in sorted((document.get("texts") or {}).items()):
+        for name, value in (text or {}).items():
+            add(f"{name}-{locale}", f"{field(name)} ({word(locale, 'language')})", value, name in MARKDOWN_FIELDS)
+    for number, step in enumerate(document.get("steps") or [], start=1):
+        step_label = str(_l("Step %(number)d", number=number))
+        add(f"step-{number}-slug", f"{step_label}: {_l('Address (slug)')}", step.get("slug", ""), False)
+        for locale, text in sorted((step.get("texts") or {}).items()):
+            for name, value in (text or {}).items():
+                add(f"step-{number}-{name}-{locale}", f"{step_label}: {field(name)} ({word(locale, 'language')})",
+                    value, name in MARKDOWN_FIELDS)
+        for locale, text in sorted(((step.get("exercise") or {}).get("texts") or {}).items()):
+            for name in ("prompt", "items"):
+                add(f"step-{number}-exercise-{name}-{locale}",
+                    f"{step_label}: {field(name)} ({word(locale, 'language')})", (text or {}).get(name, ""), False)
+    return found
+
+
+def field_changes(older: ContentVersion, newer: ContentVersion) -> tuple[list[FieldChange], int]:
+    """The fields that differ between two versions, with labels, in the newer one's order;
+    and how many are the same."""
+    before, after = _fields(document_of(older)), _fields(document_of(newer))
+    changes, same = [], 0
+    for key in list(after) + [key for key in before if key not in after]:
+        old, new = before.get(key), after.get(key)
+        if old is not None and new is not None and old[1] == new[1]:
+            same += 1
+            continue
+        label, markdown = (new or old)[0], (new or old)[2]
+        changes.append(FieldChange(label, old[1] if old else "", new[1] if new else "", markdown))
+    return changes, same

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
@@ -10,9 +12,10 @@ from content.forms import NewPageForm, ReviewForm
 from content.sanitize import render_markdown
 from self_help import services as self_help_services
 from self_help.forms import AnswerForm, StepDoneForm
-from service.auth.access import current_staff, requires_roles
+from service.auth.access import current_staff, keeps_typing, requires_roles
 from service.auth.forms import ConfirmForm
 from service.clock import clock
+from service.confirm import confirmation_page, confirmed
 from service.db import db
 from service.i18n import current_locale
 from service.routing import number_in_query
@@ -78,7 +81,10 @@ def item(kind: str, slug: str):
         abort(404)
     return render_template("staff_content/item.html", kind=kind, slug=slug, versions=versions,
                            open_version=publishing.open_version(db.session, kind, slug), confirm_form=ConfirmForm(),
-                           review_form=ReviewForm(), staff=current_staff())
+                           review_form=ReviewForm(), staff=current_staff(),
+                           sent_back=publishing.send_back_reasons(db.session, kind, slug),
+                           can_unpublish=kind == "page" and slug not in publishing.REQUIRED_PAGES and any(
+                               version.state == publishing.PUBLISHED for version in versions))
 
 
 @blueprint.post("/<kind>/<slug:slug>/draft")
@@ -97,15 +103,22 @@ def start_draft(kind: str, slug: str):
 
 @blueprint.route("/<kind>/<slug:slug>/versions/<int:number>/edit", methods=["GET", "POST"])
 @requires_roles(*EDITORS)
+@keeps_typing
 def edit(kind: str, slug: str, number: int):
     draft = _version_or_404(kind, slug, number)
     if draft.state != publishing.DRAFT:
         flash(_("Only a draft can be edited."), "error")
         return redirect(url_for(".item", kind=kind, slug=slug))
+    if kind == documents.RESOURCES and request.args.get("as") != "toml" and (
+            request.method == "GET" or "resource_count" in request.form):
+        return _edit_resources(draft)
     if kind in documents.TEXT_KINDS:
         return _edit_as_text(draft)
     document, problems, status = publishing.document_of(draft), [], 200
     note = draft.note
+    restored = _restored_typing()
+    if restored is not None:
+        document, note = editing.document_from_form(kind, slug, restored, _locales()), restored.get("note", "")
     if request.method == "POST":
         if not ConfirmForm().validate_on_submit():
             abort(400)
@@ -114,8 +127,16 @@ def edit(kind: str, slug: str, number: int):
         action = request.form.get("action", "save")
         if action == "add-step":
             document = editing.with_empty_step(document, _locales())
+        elif action.startswith("remove-step-") and not confirmed():
+            return confirmation_page(_("Remove this step?"),
+                                     _("The step and its exercise leave this draft. "
+                                       "Nothing is saved until you save the draft."),
+                                     _("Yes, remove the step"), url_for(".edit", kind=kind, slug=slug, number=number),
+                                     keep_fields=True, action=action)
         elif action.startswith("remove-step-"):
             document = editing.without_step(document, int(action.rsplit("-", 1)[1]))
+        elif action == "back":
+            pass  # back from the confirmation page: the form as it was
         elif action.startswith(("up-step-", "down-step-")):
             document = editing.moved_step(document, int(action.rsplit("-", 1)[1]),
                                           -1 if action.startswith("up") else 1)
@@ -136,10 +157,59 @@ def edit(kind: str, slug: str, number: int):
                            missing=documents.missing_translations(kind, document, _locales())), status
 
 
+def _restored_typing():
+    """What was typed here when the session last ran out, given back once (not saved
+    yet: the editor checks it and saves)."""
+    from service.auth import held
+
+    if request.method != "GET":
+        return None
+    with db.transaction() as session:
+        restored = held.take(session, current_staff().id, request.path)
+    if restored is not None:
+        flash(_("Your session had ended: here is what you typed. Check it, then save."), "info")
+    return restored
+
+
+def _edit_resources(draft):
+    """Crisis resources in a form of their own (TOML stays one click away)."""
+    from content import resource_form
+    from service.crisis.models import CONTACT_WAYS, REGIONS, RESOURCE_KINDS
+    from service.crisis.services import unverified_in
+
+    document, note, problems, status = publishing.document_of(draft), draft.note, [], 200
+    if request.method == "POST":
+        if not ConfirmForm().validate_on_submit():
+            abort(400)
+        document = resource_form.document_from_form(draft.slug, request.form, _locales())
+        note = request.form.get("note", "")
+        action = request.form.get("action", "save")
+        if action == "add-resource":
+            document = resource_form.with_empty_resource(document, _locales())
+        elif action in ("save", "submit"):
+            with db.transaction() as session:
+                problems = publishing.save_draft(session, current_staff(), session.merge(draft), document, note,
+                                                 _default_locale(), _locales())
+                if not problems and action == "submit":
+                    publishing.submit_for_review(session, current_staff(), draft)
+            if not problems:
+                flash(_("Sent for review.") if action == "submit" else _("Draft saved."), "success")
+                return redirect(url_for(".item", kind=draft.kind, slug=draft.slug) if action == "submit"
+                                else url_for(".edit", kind=draft.kind, slug=draft.slug, number=draft.number))
+            status = 422
+    return render_template("staff_content/edit_resources.html", kind=draft.kind, slug=draft.slug, draft=draft,
+                           document=document, note=note, problems=problems, locales=_locales(),
+                           confirm_form=ConfirmForm(), kinds=RESOURCE_KINDS, regions=REGIONS, ways=CONTACT_WAYS,
+                           stale=unverified_in(publishing.document_of(draft), clock.today())), status
+
+
 def _edit_as_text(draft):
     """Assessments and crisis resources are edited as TOML, checked on every save; the
     text is shown back as it was sent when something is wrong."""
     text, note, problems, status = documents.as_toml(publishing.document_of(draft)), draft.note, [], 200
+    restored = _restored_typing()
+    if restored is not None:
+        text, note = restored.get("definition", text), restored.get("note", note)
     if request.method == "POST":
         if not ConfirmForm().validate_on_submit():
             abort(400)
@@ -188,7 +258,21 @@ def submit(kind: str, slug: str, number: int):
 @blueprint.post("/<kind>/<slug:slug>/versions/<int:number>/publish")
 @requires_roles(*PUBLISHERS)
 def publish(kind: str, slug: str, number: int):
+    day, time = request.form.get("day", "").strip()[:10], request.form.get("time", "").strip()[:5]
+
     def act(session, version):
+        if day or time:
+            from service.words import from_local, staff_time
+
+            try:
+                at = from_local(dt.datetime.combine(dt.date.fromisoformat(day), dt.time.fromisoformat(time)))
+            except ValueError:
+                flash(_("Give a day and a time such as 2026-12-24 and 08:00, or leave both empty to publish now."),
+                      "error")
+                return
+            publishing.schedule(session, current_staff(), version, at)
+            flash(_("It will be published on %(time)s.", time=staff_time(at)), "success")
+            return
         publishing.publish(session, current_staff(), version)
         flash(_("Published. The public pages show it now."), "success")
 
@@ -203,9 +287,34 @@ def send_back(kind: str, slug: str, number: int):
                        lambda session, version: publishing.send_back(session, current_staff(), version, reason))
 
 
+@blueprint.post("/<kind>/<slug:slug>/unpublish")
+@requires_roles(*PUBLISHERS)
+def unpublish(kind: str, slug: str):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    _kind_or_404(kind)
+    if not confirmed():
+        return confirmation_page(_("Take this page off the public site?"),
+                                 _("Visitors can no longer read it. Every version is kept: restoring one puts it back."),
+                                 _("Yes, unpublish"), url_for(".item", kind=kind, slug=slug))
+    try:
+        with db.transaction() as session:
+            publishing.unpublish(session, current_staff(), kind, slug)
+    except publishing.WorkflowError as error:
+        flash(str(error), "error")
+    else:
+        flash(_("The page is no longer public."), "success")
+    return redirect(url_for(".item", kind=kind, slug=slug))
+
+
 @blueprint.post("/<kind>/<slug:slug>/versions/<int:number>/restore")
 @requires_roles(*PUBLISHERS)
 def restore(kind: str, slug: str, number: int):
+    if ConfirmForm().validate_on_submit() and not confirmed():
+        return confirmation_page(_("Restore version %(number)d?", number=number),
+                                 _("It becomes the live version at once; the version live now is kept as an earlier one."),
+                                 _("Yes, restore version %(number)d", number=number), url_for(".item", kind=kind, slug=slug))
+
     def act(session, version):
         restored = publishing.roll_back(session, current_staff(), version)
         flash(_("Version %(old)d is in review again, as version %(new)d: a second person publishes it.", old=number,
@@ -219,8 +328,9 @@ def restore(kind: str, slug: str, number: int):
 def compare(kind: str, slug: str):
     older = _version_or_404(kind, slug, number_in_query("from"))
     newer = _version_or_404(kind, slug, number_in_query("to"))
+    changes, same = publishing.field_changes(older, newer) if kind in (documents.MODULE, documents.PAGE) else ([], 0)
     return render_template("staff_content/diff.html", kind=kind, slug=slug, older=older, newer=newer,
-                           lines=publishing.diff(older, newer))
+                           lines=publishing.diff(older, newer), changes=changes, same=same)
 
 
 @blueprint.get("/<kind>/<slug:slug>/versions/<int:number>/preview")

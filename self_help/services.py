@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from content.sanitize import render_markdown
 from self_help.models import Exercise, ExerciseAnswer, Module, Step, StepProgress
-from service import crypto
+from service import counters, crypto
 from service.cache import cached
 from service.clock import clock
 
@@ -181,6 +181,8 @@ def mark_steps_done(session: Session, key_id: int, step_ids: set[int] | list[int
     today = clock.today()
     for step_id in sorted(existing):
         session.add(StepProgress(key_id=key_id, step_id=step_id, completed_on=today))
+    if existing:
+        counters.count(session, "steps-completed", today, by=len(existing))
 
 
 def progress_of(module: ModuleView, done_step_ids: set[int]) -> tuple[int, int]:

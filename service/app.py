@@ -31,7 +31,7 @@ def create_app(config: configuration.Settings | dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from service import assets, cache, crypto, i18n, live_bus, routing, security, templating
+    from service import assets, cache, crypto, i18n, live_bus, routing, security, templating, words
     from service.db import db
 
     routing.init_app(app)
@@ -43,6 +43,7 @@ def register_extensions(app: Flask) -> None:
     templating.init_app(app)
     assets.init_app(app)
     live_bus.init_app(app)
+    words.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -51,6 +52,7 @@ def register_blueprints(app: Flask) -> None:
     from booking.views import blueprint as booking
     from content.staff_views import blueprint as staff_content
     from content.views import blueprint as content_pages
+    from reports.views import blueprint as reports
     from self_help.check_views import blueprint as check
     from self_help.views import blueprint as self_help
     from service.auth.access import check_every_staff_route_is_declared
@@ -66,7 +68,7 @@ def register_blueprints(app: Flask) -> None:
     from service.visitor.views import blueprint as visitor
 
     for blueprint in (public, crisis, visitor, self_help, check, booking, calendar_feed, content_pages, staff,
-                      staff_content, duty, appointments, mail, conversations, staff_messages, live, staff_live):
+                      staff_content, duty, appointments, mail, conversations, staff_messages, live, staff_live, reports):
         app.register_blueprint(blueprint)
     check_every_staff_route_is_declared(app)
 

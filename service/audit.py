@@ -58,3 +58,27 @@ def entries(session: Session, *, actor: str = "", action: str = "", object_type:
 
 def action_names(session: Session) -> list[str]:
     return list(session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)))
+
+
+def recorded_since(session: Session, actor: StaffMember, action: str, object_type: str, object_id: object,
+                   since) -> bool:
+    """Whether this person already has this entry since a time (the start of their visit)."""
+    query = select(AuditEntry.id).where(AuditEntry.actor_id == actor.id, AuditEntry.action == action,
+                                        AuditEntry.object_type == object_type, AuditEntry.object_id == str(object_id))
+    if since is not None:
+        query = query.where(AuditEntry.at >= since)
+    return session.scalar(query.limit(1)) is not None
+
+
+def record_once(session: Session, actor: StaffMember, action: str, object_type: str, object_id: object,
+                since, **detail) -> AuditEntry | None:
+    """Like `record`, but viewing the same thing again within a visit (since `since`, the
+    start of the staff session) is one entry, not one per reload."""
+    if since is not None and recorded_since(session, actor, action, object_type, object_id, since):
+        return None
+    return record(session, actor, action, object_type, object_id, **detail)
+
+
+def object_types(session: Session) -> list[str]:
+    return [name for name in session.scalars(select(AuditEntry.object_type).distinct().order_by(AuditEntry.object_type))
+            if name]

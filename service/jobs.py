@@ -144,9 +144,11 @@ def erase_old_records() -> int:
 
     from booking.models import Booking
     from self_help.models import AssessmentCount
+    from service.auth.held import HeldForm
     from service.auth.models import AuditEntry, EnrolmentInvite, StaffSession
     from service.clock import clock
-    from service.crisis.models import UrgentCase
+    from service.counters import DailyCount
+    from service.crisis.models import DutyShift, UrgentCase
 
     now = clock.now()
     return sum((
@@ -158,6 +160,9 @@ def erase_old_records() -> int:
         delete_in_batches(StaffSession.__table__, func.coalesce(StaffSession.ended_at, StaffSession.last_seen_at)
                           < now - dt.timedelta(days=30)),
         delete_in_batches(AuditEntry.__table__, AuditEntry.at < now - dt.timedelta(days=2 * 365)),
+        delete_in_batches(DutyShift.__table__, DutyShift.ends_at < now - dt.timedelta(days=90)),
+        delete_in_batches(HeldForm.__table__, HeldForm.created_at < now - dt.timedelta(hours=24)),
+        delete_in_batches(DailyCount.__table__, DailyCount.day < (now - dt.timedelta(days=3 * 365)).date()),
     ))
 
 
@@ -165,6 +170,21 @@ def purge_visitor_sessions() -> int:
     from service.sessions import purge_expired
 
     return purge_expired()
+def publish_scheduled() -> int:
+    """Versions whose publisher chose a time go live at that time."""
+    from content.publishing import publish_due
+
+    with db.transaction() as session:
+        return publish_due(session)
+
+
+def count_bookings() -> int:
+    """The report's bookings by kind and outcome, set again for recent days."""
+    from reports.services import recount_bookings
+    from service.clock import clock
+
+    with db.transaction() as session:
+        return recount_bookings(session, clock.today())
 
 
 JOBS = {
@@ -180,6 +200,8 @@ JOBS = {
     "erase-sent-mail": erase_sent_mail,
     "erase-old-records": erase_old_records,
     "erase-live-transcripts": erase_live_transcripts,
+    "count-bookings": count_bookings,
+    "publish-scheduled": publish_scheduled,
 }
 
 

@@ -4,7 +4,8 @@ create_all in tests)."""
 from booking import models as booking_models  # noqa: F401
 from content import models as content_models  # noqa: F401
 from self_help import models as self_help_models  # noqa: F401
-from service import freshness, outbox, scheduler, sessions  # noqa: F401
+from service import counters, freshness, outbox, scheduler, sessions  # noqa: F401
+from service.auth import held as held_forms  # noqa: F401
 from service.auth import models as auth_models  # noqa: F401
 from service.conversations import live_models  # noqa: F401
 from service.conversations import models as conversation_models  # noqa: F401

@@ -58,8 +58,10 @@ REGISTRY: tuple[DataClass, ...] = (
     DataClass("check-counts", "assessment_counts", ("*",), "visitor",
               _l("Counts of self-check results per day, version and band (no answers, nothing about a person)"),
               _l("To know whether the self-check helps"), _l("3 years"), AGGREGATE, "day"),
-    DataClass("urgent-contact-details", "urgent_cases", ("sealed_contact", "sealed_message", "sealed_reply"),
-              "visitor", _l("The phone number and message of an urgent-contact request, encrypted"),
+    DataClass("urgent-contact-details", "urgent_cases", ("sealed_contact", "sealed_message", "sealed_reply",
+                                                        "sealed_notes"),
+              "visitor", _l("The phone number and message of an urgent-contact request, and the counsellor's notes, "
+                            "encrypted"),
               _l("To contact you as you asked"), _l("24 hours after the request is closed"), NULL_COLUMNS,
               "closed_at"),
     DataClass("urgent-contact-cases", "urgent_cases", ("*",), "visitor",
@@ -146,6 +148,15 @@ REGISTRY: tuple[DataClass, ...] = (
     DataClass("freshness-marks", "freshness_marks", ("*",), "content",
               _l("How many times published content and each therapist's schedule changed"),
               _l("So every server shows the latest version"), _l("Overwritten at each change"), KEPT),
+    DataClass("duty-roster", "duty_shifts", ("*",), "staff", _l("Who is on duty when"),
+              _l("To tell the counsellor on duty first"), _l("90 days after the shift"), DELETE_ROW, "ends_at"),
+    DataClass("held-staff-forms", "held_staff_forms", ("*",), "staff",
+              _l("What a staff member typed when their session ran out, encrypted"),
+              _l("To give it back after signing in again"), _l("24 hours, or as soon as it is given back"),
+              DELETE_ROW, "created_at"),
+    DataClass("report-counts", "daily_counts", ("*",), "content",
+              _l("Counts per day for the programme's reports (nothing about a person)"),
+              _l("To report to the programme and its funders"), _l("3 years"), AGGREGATE, "day"),
     DataClass("job-locks", "job_locks", ("*",), "content", _l("Which scheduled job ran last, and when"),
               _l("So each job runs once"), _l("Overwritten every run"), KEPT),
 ) + tuple(
@@ -170,6 +181,13 @@ class Holding:
     oldest: dt.datetime | dt.date | None
 
 
+def _parse_moment(value: str) -> dt.datetime | dt.date | None:
+    try:
+        return dt.datetime.fromisoformat(value) if len(value) > 10 else dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
 def report(session: Session) -> list[Holding]:
     """What is held per data class, and the oldest item's date."""
     holdings = []
@@ -184,6 +202,11 @@ def report(session: Session) -> list[Holding]:
             count = session.execute(statement).scalar() or 0
         oldest = None
         if entry.age_column and count:
-            oldest = session.execute(text(f'SELECT min({entry.age_column}) FROM "{entry.table}"')).scalar()  # noqa: S608  # nosec B608
+            # Only the rows that hold this data: the oldest erased row says nothing of what is held.
+            where = "" if entry.columns == ("*",) else " WHERE " + " OR ".join(
+                f"{column} IS NOT NULL" for column in entry.columns)
+            oldest = session.execute(text(f'SELECT min({entry.age_column}) FROM "{entry.table}"{where}')).scalar()  # noqa: S608  # nosec B608
+            if isinstance(oldest, str):  # SQLite hands back text for a raw query
+                oldest = _parse_moment(oldest)
         holdings.append(Holding(entry, count, oldest))
     return holdings

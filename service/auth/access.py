@@ -38,6 +38,8 @@ def requires_roles(*roles: str) -> Callable:
         def guarded(*args, **kwargs):
             staff = current_staff()
             if staff is None:
+                if request.method == "POST" and getattr(view, _KEEPS_TYPING, False):
+                    _hold_what_was_typed()
                 return redirect(url_for("staff.login"))
             if not staff.role_names & set(roles):
                 abort(403)
@@ -47,6 +49,30 @@ def requires_roles(*roles: str) -> Callable:
         return guarded
 
     return decorate
+
+
+_KEEPS_TYPING = "_pause_keeps_typing"
+
+
+def keeps_typing(view: Callable) -> Callable:
+    """Put under @requires_roles: a post that arrives after the session ran out is held
+    and given back on the same page after signing in again (service.auth.held)."""
+    setattr(view, _KEEPS_TYPING, True)
+    return view
+
+
+def _hold_what_was_typed() -> None:
+    from flask import flash
+    from flask_babel import gettext as _
+
+    from service.auth import held
+
+    staff_id = held.staff_id_of_lapsed_session(db.session, request.cookies.get(cookie_name()))
+    if staff_id is None:
+        return
+    with db.transaction() as session:
+        held.hold(session, staff_id, request)
+    flash(_("Your session ended, but what you typed is kept. Sign in again to go on where you were."), "info")
 
 
 def open_to_anyone(view: Callable) -> Callable:

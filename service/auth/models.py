@@ -35,6 +35,8 @@ class StaffMember(Base):
     created_at: Mapped[dt.datetime]
     enrolled_at: Mapped[dt.datetime | None]
     disabled_at: Mapped[dt.datetime | None]
+    # Times on staff pages are shown in this zone (an IANA name).
+    time_zone: Mapped[str] = mapped_column(String(64), default="Europe/Brussels", server_default="Europe/Brussels")
     roles: Mapped[list[StaffRole]] = relationship(cascade="all, delete-orphan", passive_deletes=True,
                                                   lazy="selectin")
 

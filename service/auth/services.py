@@ -328,3 +328,38 @@ def approve_reset(session: Session, staff: StaffMember, actor: StaffMember) -> s
 
 def all_staff(session: Session) -> list[StaffMember]:
     return list(session.scalars(select(StaffMember).order_by(StaffMember.username)))
+
+
+def mail_invitation(session: Session, staff: StaffMember, link: str) -> bool:
+    """E-mails the enrolment link when a work address is known (through the outbox, in
+    the caller's transaction). The mail says nothing about the programme's visitors."""
+    from service import outbox
+
+    if not staff.email:
+        return False
+    outbox.queue(session, staff.email, "Pause: your staff account",
+                 f"Hello {staff.display_name},\n\nAn administrator has made you a staff account on Pause.\n"
+                 f"Set your password and your second factor with this one-time link (it works for 3 days):\n\n"
+                 f"{link}\n\nIf you did not expect this, ignore this message.")
+    return True
+
+
+@dataclass(frozen=True)
+class PersonSummary:
+    last_signed_in_at: dt.datetime | None
+    has_second_factor: bool
+    recovery_codes_left: int
+
+
+def people_summaries(session: Session) -> dict[int, PersonSummary]:
+    """Last sign-in (from the audit log) and second-factor status, per account."""
+    from sqlalchemy import func
+
+    from service.auth.models import AuditEntry
+
+    last = dict(session.execute(select(AuditEntry.actor_id, func.max(AuditEntry.at)).where(
+        AuditEntry.action == "signin.succeeded").group_by(AuditEntry.actor_id)).all())
+    left = dict(session.execute(select(RecoveryCode.staff_id, func.count()).where(RecoveryCode.used_at.is_(None))
+                                .group_by(RecoveryCode.staff_id)).all())
+    return {person.id: PersonSummary(last.get(person.id), person.totp_secret_sealed is not None,
+                                     left.get(person.id, 0)) for person in all_staff(session)}

@@ -46,6 +46,7 @@ from service.db import db
 from service.privacy import client_fingerprint
 from service.routing import number_in_query
 from service.security import rate_limit
+from service.words import zone_choices
 
 blueprint = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates")
 
@@ -151,7 +152,10 @@ def code_submit():
             if left < 3:
                 flash(_("You have %(count)d recovery codes left. Make new ones from your account page.",
                         count=left), "info")
-            return _set_session_cookie(redirect(url_for(".home")), token)
+            from service.auth import held
+
+            # Back to the page whose text was held when the last session ran out, if any.
+            return _set_session_cookie(redirect(held.waiting_path(db.session, staff.id) or url_for(".home")), token)
     return render_template("staff/code.html", form=form,
                            failed=_("That code is not right. Try the newest code from your app.")), 401
 
@@ -192,8 +196,14 @@ def enrol(token: str):
         except services.AccountError as error:
             problems.append(str(error))
         else:
-            return render_template("staff/recovery_codes.html", codes=enrolment.recovery_codes,
-                                   staff=enrolment.staff)
+            # Enrolment proved both factors: the person is signed in at once.
+            with db.transaction() as session:
+                signed_in = session.merge(enrolment.staff)
+                token = sessions.start(session, signed_in, sessions.SIGNED_IN)
+                audit.record(session, signed_in, "signin.succeeded", "staff", signed_in.id)
+            response = make_response(render_template("staff/recovery_codes.html", codes=enrolment.recovery_codes,
+                                                      staff=enrolment.staff, just_enrolled=True))
+            return _set_session_cookie(response, token)
     uri = totp.provisioning_uri(form.secret.data, staff.username)
     form.password.data = form.confirm.data = ""
     return render_template("staff/enrol.html", form=form, staff=staff, problems=problems,
@@ -205,7 +215,12 @@ def enrol(token: str):
 @blueprint.get("/")
 @any_staff
 def home():
-    return render_template("staff/home.html", staff=current_staff())
+    from service import workspace
+
+    staff = current_staff()
+    sections = workspace.attention_for(db.session, clock.now(), staff)
+    return render_template("staff/home.html", staff=staff, sections=sections, attention=workspace.count(sections),
+                           refresh_seconds=60)
 
 
 def _staff_session_key() -> str:
@@ -236,7 +251,28 @@ def account():
             return redirect(url_for(".account"))
     return render_template("staff/account.html", form=form, problems=problems,
                            recovery_left=services.unused_recovery_codes(db.session, staff),
-                           confirm_form=ConfirmForm()), (422 if problems or form.errors else 200)
+                           confirm_form=ConfirmForm(), zones=zone_choices(), my_zone=staff.time_zone), \
+        (422 if problems or form.errors else 200)
+
+
+@blueprint.post("/account/time-zone")
+@any_staff
+def set_time_zone():
+    """Times on staff pages are shown in this zone."""
+    from service.words import is_zone
+
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    chosen = request.form.get("time_zone", "")[:64]
+    if not is_zone(chosen):
+        flash(_("Please choose a time zone from the list."), "error")
+        return redirect(url_for(".account"))
+    with db.transaction() as session:
+        staff = session.merge(current_staff())
+        staff.time_zone = chosen
+        audit.record(session, staff, "staff.time_zone_changed", "staff", staff.id, zone=chosen)
+    flash(_("Times are now shown in %(zone)s.", zone=chosen), "success")
+    return redirect(url_for(".account"))
 
 
 @blueprint.post("/account/recovery-codes")
@@ -262,7 +298,8 @@ def _roles_from(form) -> set[str]:
 @requires_roles("admin")
 def people():
     return render_template("staff/people.html", people=services.all_staff(db.session), invite_form=InviteForm(),
-                           confirm_form=ConfirmForm(), roles=ROLES, reset_pending=services.reset_pending)
+                           confirm_form=ConfirmForm(), roles=ROLES,
+                           summaries=services.people_summaries(db.session), reset_pending=services.reset_pending)
 
 
 @blueprint.post("/people")
@@ -277,14 +314,15 @@ def invite():
                 staff = services.create_staff(session, form.username.data, form.display_name.data, form.email.data,
                                               _roles_from(form), actor)
                 token = services.invite(session, staff, actor)
+                link = _enrolment_link(token)
+                mailed = services.mail_invitation(session, staff, link)
         except services.AccountError as error:
             problems.append(str(error))
         else:
-            return render_template("staff/invited.html", staff=staff,
-                                   link=url_for(".enrol", token=token, _external=True))
+            return render_template("staff/invited.html", staff=staff, link=link, mailed=mailed)
     return render_template("staff/people.html", people=services.all_staff(db.session), invite_form=form,
                            confirm_form=ConfirmForm(), roles=ROLES, problems=problems,
-                           reset_pending=services.reset_pending), 422
+                           summaries=services.people_summaries(db.session), reset_pending=services.reset_pending), 422
 
 
 def _person_or_404(staff_id: int, session) -> StaffMember:
@@ -314,8 +352,15 @@ def change_roles(staff_id: int):
 @blueprint.post("/people/<int:staff_id>/disable")
 @requires_roles("admin")
 def disable(staff_id: int):
+    from service.confirm import confirmation_page, confirmed
+
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    if not confirmed():
+        person = _person_or_404(staff_id, db.session)
+        return confirmation_page(_("Disable the account of %(name)s?", name=person.display_name),
+                                 _("All their sessions end at once and they cannot sign in until it is enabled again."),
+                                 _("Yes, disable the account"), url_for(".people"))
     try:
         with db.transaction() as session:
             services.disable(session, _person_or_404(staff_id, session), session.merge(current_staff()))
@@ -350,7 +395,13 @@ def reinvite(staff_id: int):
             flash(_("This account is enrolled: reset it instead. A second administrator must approve."), "error")
             return redirect(url_for(".people"))
         token = services.invite(session, staff, session.merge(current_staff()))
-    return render_template("staff/invited.html", staff=staff, link=url_for(".enrol", token=token, _external=True))
+        link = _enrolment_link(token)
+        mailed = services.mail_invitation(session, staff, link) if staff.enrolled_at is None else False
+    return render_template("staff/invited.html", staff=staff, link=link, mailed=mailed)
+
+
+def _enrolment_link(token: str) -> str:
+    return current_app.config["PAUSE"].base_url + url_for(".enrol", token=token)
 
 
 @blueprint.post("/people/<int:staff_id>/reset")
@@ -390,17 +441,56 @@ def _day(value: str) -> dt.datetime | None:
         return None
 
 
+def _audit_query() -> tuple[dict, dict]:
+    """The filters of the audit log; days are the reader's own (their time zone)."""
+    from service.words import from_local
+
+    filters = {name: request.args.get(name, "").strip()[:64] for name in ("actor", "action", "object_type")}
+    since, until = _day(request.args.get("since", "")), _day(request.args.get("until", ""))
+    bounds = {"since": from_local(since) if since else None,
+              "until": from_local(until + dt.timedelta(days=1)) if until else None}
+    return filters, bounds
+
+
 @blueprint.get("/audit")
 @requires_roles("admin")
 def audit_log():
     page = max(number_in_query("page", 1), 1)
-    filters = {name: request.args.get(name, "").strip()[:64] for name in ("actor", "action", "object_type")}
-    since, until = _day(request.args.get("since", "")), _day(request.args.get("until", ""))
-    rows = audit.entries(db.session, since=since, until=until + dt.timedelta(days=1) if until else None,
-                         limit=51, offset=(page - 1) * 50, **filters)
+    filters, bounds = _audit_query()
+    rows = audit.entries(db.session, limit=51, offset=(page - 1) * 50, **bounds, **filters)
     return render_template("staff/audit.html", rows=rows[:50], more=len(rows) > 50, page=page, filters=filters,
                            since=request.args.get("since", ""), until=request.args.get("until", ""),
-                           actions=audit.action_names(db.session))
+                           actions=audit.action_names(db.session), object_types=audit.object_types(db.session))
+
+
+@blueprint.get("/audit.csv")
+@requires_roles("admin")
+def audit_export():
+    """The filtered audit log as CSV, in words and the reader's time; the export is itself audited."""
+    import csv
+    import io
+
+    from service.words import audit_detail, to_local, word
+
+    filters, bounds = _audit_query()
+    rows = audit.entries(db.session, limit=100_000, **bounds, **filters)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([_("When"), _("Who"), _("What"), _("Object"), _("Detail"), "action", "object_type", "object_id"])
+    for row in rows:
+        writer.writerow([_cell(value) for value in (
+            to_local(row.at).strftime("%Y-%m-%d %H:%M:%S %Z"), row.actor_name, word(row.action, "audit-action"),
+            word(row.object_type, "object-type"), audit_detail(row.detail), row.action, row.object_type,
+            row.object_id)])
+    with db.transaction() as session:
+        audit.record(session, session.merge(current_staff()), "audit.exported", "audit", "", rows=len(rows))
+    return current_app.response_class(out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="pause-audit-{clock.today():%Y-%m-%d}.csv"'})
+
+
+def _cell(text: str) -> str:
+    """No cell starts like a formula when the file is opened in a spreadsheet."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 @blueprint.get("/privacy")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, LargeBinary, String, Text
+from sqlalchemy import Boolean, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db import Base
@@ -66,6 +66,14 @@ class UrgentCase(Base):
     escalation_level: Mapped[int] = mapped_column(default=0)
     last_escalated_at: Mapped[dt.datetime | None]
     erased_at: Mapped[dt.datetime | None]
+    # The counsellor's own notes on the case, sealed, erased with the contact detail.
+    sealed_notes: Mapped[bytes | None] = mapped_column(LargeBinary, info={"sealed": True})
+    risk_flag: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # When the counsellor agreed to call back (UTC); shown in each colleague's zone.
+    callback_at: Mapped[dt.datetime | None]
+    # The outbox rows that told the team, so the status page can say truthfully whether
+    # anyone was notified ("" when no one could be: nobody had an address).
+    notice_ids: Mapped[str] = mapped_column(String(200), default="", server_default="")
     events: Mapped[list[CaseEvent]] = relationship(cascade="all, delete-orphan", passive_deletes=True,
                                                    order_by="CaseEvent.at")
 
@@ -81,3 +89,14 @@ class CaseEvent(Base):
     kind: Mapped[str] = mapped_column(String(32))  # created, acknowledged, attempt, escalated, replied, closed
     detail: Mapped[str] = mapped_column(String(64), default="")
     by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class DutyShift(Base):
+    """Who is on duty when: new requests and first escalations are mailed to them first."""
+
+    __tablename__ = "duty_shifts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[dt.datetime] = mapped_column(index=True)
+    ends_at: Mapped[dt.datetime]

@@ -17,10 +17,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from service import audit, crypto, outbox
+from service import audit, counters, crypto, outbox
 from service.auth.models import StaffMember, StaffRole
 from service.clock import clock
-from service.crisis.models import REGIONS, CaseEvent, CrisisResource, UrgentCase
+from service.crisis.models import REGIONS, CaseEvent, CrisisResource, DutyShift, UrgentCase
 from service.hashing import anonymous_key_digest
 from service.visitor.services import format_key, generate_key, normalise_key
 
@@ -259,12 +259,49 @@ def open_case(session: Session, request: dict, staff_link: str) -> tuple[UrgentC
     case.events.append(CaseEvent(at=now, kind="created", detail=request["channel"], by=""))
     session.add(case)
     session.flush()
-    for address in _addresses_with_role(session, "duty"):
-        outbox.queue(session, address, "Pause: a new request for contact",
-                     "A new request for contact is waiting in the duty queue.\n\n"
-                     f"Open the queue: {staff_link}\n\nThis message holds no personal data on purpose.",
-                     urgent=True)
+    messages = [outbox.queue(session, address, "Pause: a new request for contact",
+                             "A new request for contact is waiting in the duty queue.\n\n"
+                             f"Open the queue: {staff_link}\n\nThis message holds no personal data on purpose.",
+                             urgent=True)
+                for address in first_to_tell(session, now)]
+    session.flush()
+    case.notice_ids = " ".join(str(message.id) for message in messages)[:200]
     return case, format_key(normalise_key(code))
+
+
+def first_to_tell(session: Session, now: dt.datetime) -> list[str]:
+    """Who hears of a new request first: those on the roster now, else everyone on duty."""
+    return _addresses(on_duty_now(session, now)) or _addresses_with_role(session, "duty")
+
+
+def on_duty_now(session: Session, now: dt.datetime) -> list[StaffMember]:
+    rows = session.scalars(select(StaffMember).join(DutyShift, DutyShift.staff_id == StaffMember.id).where(
+        DutyShift.starts_at <= now, DutyShift.ends_at > now, StaffMember.disabled_at.is_(None),
+        StaffMember.enrolled_at.is_not(None)).order_by(StaffMember.display_name))
+    return list(dict.fromkeys(rows))
+
+
+def _addresses(people: list[StaffMember]) -> list[str]:
+    return sorted({person.email for person in people if person.email})
+
+
+# What the status page tells the visitor about the notification to the team.
+NOTICE_NONE, NOTICE_WAITING, NOTICE_FAILING, NOTICE_SENT = "none", "waiting", "failing", "sent"
+
+
+def notification_state(session: Session, case: UrgentCase) -> str:
+    """The truth about telling the team: nobody could be told by e-mail; the mail is on
+    its way; the mail server refused or could not be reached; or it went out. Sent rows
+    are erased after a week: a missing row was sent."""
+    ids = [int(part) for part in (case.notice_ids or "").split() if part.isdigit()]
+    if not ids:
+        return NOTICE_NONE
+    rows = list(session.scalars(select(outbox.OutboxMessage).where(outbox.OutboxMessage.id.in_(ids))))
+    if len(rows) < len(ids) or any(row.sent_at is not None for row in rows):
+        return NOTICE_SENT
+    if any(row.attempts > 0 for row in rows):
+        return NOTICE_FAILING
+    return NOTICE_WAITING
 
 
 def find_case(session: Session, typed_code: str) -> UrgentCase | None:
@@ -293,29 +330,94 @@ def _event(case: UrgentCase, kind: str, staff: StaffMember | None, detail: str =
     case.events.append(CaseEvent(at=clock.now(), kind=kind, detail=detail, by=staff.username if staff else ""))
 
 
+class HeldByAnother(ValueError):
+    """The case is held by another counsellor: they take it over explicitly first."""
+
+    def __init__(self, holder: str) -> None:
+        super().__init__(holder)
+        self.holder = holder
+
+
+def _claim_or_check(session: Session, staff: StaffMember, case: UrgentCase) -> None:
+    """Acting on an unclaimed case claims it; acting on a colleague's is refused."""
+    if case.state == "closed":
+        raise ValueError("closed")
+    if case.state == "open":
+        acknowledge(session, staff, case)
+    elif case.acknowledged_by and case.acknowledged_by != staff.username:
+        raise HeldByAnother(case.acknowledged_by)
+
+
 def acknowledge(session: Session, staff: StaffMember, case: UrgentCase) -> None:
+    """Acknowledging claims the case: colleagues then see who holds it."""
     if case.state != "open":
+        if case.acknowledged_by and case.acknowledged_by != staff.username and case.state != "closed":
+            raise HeldByAnother(case.acknowledged_by)
         return
     case.state, case.acknowledged_at, case.acknowledged_by = "acknowledged", clock.now(), staff.username
     _event(case, "acknowledged", staff)
     audit.record(session, staff, "case.acknowledged", "case", case.reference)
 
 
-def reveal_contact(session: Session, staff: StaffMember, case: UrgentCase) -> dict:
-    """The way to reach the visitor and their message, for this view only; audited."""
-    audit.record(session, staff, "case.contact_viewed", "case", case.reference)
+def take_over(session: Session, staff: StaffMember, case: UrgentCase) -> None:
+    """Explicitly takes a colleague's case (or claims an unclaimed one)."""
+    if case.state == "closed":
+        raise ValueError("closed")
+    if case.state == "open":
+        acknowledge(session, staff, case)
+        return
+    if case.acknowledged_by == staff.username:
+        return
+    previous = case.acknowledged_by
+    case.acknowledged_by = staff.username
+    _event(case, "taken-over", staff, previous)
+    audit.record(session, staff, "case.taken_over", "case", case.reference, previous=previous)
+
+
+def reveal_contact(session: Session, staff: StaffMember, case: UrgentCase, visit_started: dt.datetime | None = None) -> dict:
+    """The way to reach the visitor, their message and the case notes; audited once per
+    visit (a staff session): showing them again in the same visit adds no entry."""
+    audit.record_once(session, staff, "case.contact_viewed", "case", case.reference, since=visit_started)
     return {
         "contact": crypto.unseal(case.sealed_contact) if case.sealed_contact else "",
         "message": crypto.unseal(case.sealed_message) if case.sealed_message else "",
         "reply": crypto.unseal(case.sealed_reply) if case.sealed_reply else "",
+        "notes": _notes(case),
     }
+
+
+def shown_in_this_visit(session: Session, staff: StaffMember, case: UrgentCase, visit_started: dt.datetime) -> bool:
+    """Once a counsellor has asked to see the contact detail, it stays shown on that case
+    for the rest of their visit while the case is open."""
+    if case.erased_at is not None or case.state == "closed":
+        return False
+    return audit.recorded_since(session, staff, "case.contact_viewed", "case", case.reference, visit_started)
+
+
+FIRST_CONTACT_BUCKETS = ((dt.timedelta(minutes=15), "under-15-min"), (dt.timedelta(hours=1), "15-60-min"),
+                         (dt.timedelta(hours=4), "1-4-h"), (dt.timedelta(hours=24), "4-24-h"))
+
+
+def first_contact_bucket(waited: dt.timedelta) -> str:
+    for limit, name in FIRST_CONTACT_BUCKETS:
+        if waited < limit:
+            return name
+    return "over-24-h"
+
+
+def _count_first_contact(session: Session, case: UrgentCase) -> None:
+    """The first attempt or message is the first contact; counted once, by the day."""
+    if any(event.kind in ("attempt", "replied") for event in case.events):
+        return
+    now = clock.now()
+    counters.count(session, "urgent-first-contact", now.date(), first_contact_bucket(now - case.created_at))
 
 
 def record_attempt(session: Session, staff: StaffMember, case: UrgentCase, result: str) -> None:
     if result not in ATTEMPT_RESULTS or case.state == "closed":
         raise ValueError(result)
-    if case.state == "open":
-        acknowledge(session, staff, case)
+    _claim_or_check(session, staff, case)
+    _count_first_contact(session, case)
     _event(case, "attempt", staff, result)
     audit.record(session, staff, "case.attempt", "case", case.reference, result=result)
 
@@ -330,11 +432,57 @@ def reply(session: Session, staff: StaffMember, case: UrgentCase, text: str) -> 
     if len(text) > MAX_MESSAGE:
         raise CaseError(_l("The reply is %(length)d characters long; the most it can be is %(limit)d.",
                            length=len(text), limit=MAX_MESSAGE))
+    _claim_or_check(session, staff, case)
+    _count_first_contact(session, case)
     case.sealed_reply = crypto.seal(text)
-    if case.state == "open":
-        acknowledge(session, staff, case)
     _event(case, "replied", staff)
     audit.record(session, staff, "case.replied", "case", case.reference)
+
+
+def add_note(session: Session, staff: StaffMember, case: UrgentCase, text: str) -> None:
+    """Adds to the counsellor's notes (sealed, erased with the contact detail). Notes are
+    added to, never replaced, so a form left open cannot wipe a colleague's."""
+    text = (text or "").replace("\r\n", "\n").strip()
+    if not text or len(text) > MAX_NOTES or any(ord(char) < 32 and char not in "\n\t" for char in text):
+        raise ValueError("notes")
+    _claim_or_check(session, staff, case)
+    notes = json.loads(crypto.unseal(case.sealed_notes)) if case.sealed_notes else []
+    notes.append({"at": clock.now().isoformat(timespec="minutes"), "by": staff.username, "text": text})
+    case.sealed_notes = crypto.seal(json.dumps(notes, ensure_ascii=False))
+    _event(case, "notes-saved", staff)
+    audit.record(session, staff, "case.notes_saved", "case", case.reference)
+
+
+MAX_NOTES = 4000
+
+
+def _notes(case: UrgentCase) -> list[dict]:
+    """The notes as a list of {at (UTC), by, text}; shown in each reader's zone."""
+    if not case.sealed_notes:
+        return []
+    notes = json.loads(crypto.unseal(case.sealed_notes))
+    for note in notes:
+        note["at"] = dt.datetime.fromisoformat(note["at"]) if isinstance(note["at"], str) else note["at"]
+    return notes
+
+
+def set_risk(session: Session, staff: StaffMember, case: UrgentCase, flagged: bool) -> None:
+    _claim_or_check(session, staff, case)
+    if case.risk_flag == flagged:
+        return
+    case.risk_flag = flagged
+    _event(case, "risk-flagged" if flagged else "risk-cleared", staff)
+    audit.record(session, staff, "case.risk_changed", "case", case.reference, risk=flagged)
+
+
+def set_callback(session: Session, staff: StaffMember, case: UrgentCase, at: dt.datetime | None) -> None:
+    """`at` in UTC; None clears it. A call-back time in the past is refused."""
+    if at is not None and at < clock.now() - dt.timedelta(minutes=1):
+        raise ValueError("past")
+    _claim_or_check(session, staff, case)
+    case.callback_at = at
+    _event(case, "callback-set", staff)
+    audit.record(session, staff, "case.callback_set", "case", case.reference)
 
 
 def close(session: Session, staff: StaffMember, case: UrgentCase, outcome: str) -> None:
@@ -342,9 +490,39 @@ def close(session: Session, staff: StaffMember, case: UrgentCase, outcome: str) 
         raise ValueError(outcome)
     if case.state == "closed":
         return
+    if case.state == "acknowledged" and case.acknowledged_by and case.acknowledged_by != staff.username:
+        raise HeldByAnother(case.acknowledged_by)
     case.state, case.closed_at, case.outcome = "closed", clock.now(), outcome
     _event(case, "closed", staff, outcome)
+    counters.count(session, "urgent-closed", clock.today(), outcome)
     audit.record(session, staff, "case.closed", "case", case.reference, outcome=outcome)
+
+
+# The roster ----------------------------------------------------------------------------------
+
+
+def add_shift(session: Session, actor: StaffMember, person: StaffMember, starts_at: dt.datetime,
+              ends_at: dt.datetime) -> DutyShift:
+    if "duty" not in person.role_names or not person.is_active:
+        raise ValueError("not-duty")
+    if ends_at <= starts_at or ends_at - starts_at > dt.timedelta(days=7):
+        raise ValueError("times")
+    shift = DutyShift(staff_id=person.id, starts_at=starts_at, ends_at=ends_at)
+    session.add(shift)
+    session.flush()
+    audit.record(session, actor, "roster.shift_added", "roster", shift.id, person=person.username)
+    return shift
+
+
+def remove_shift(session: Session, actor: StaffMember, shift: DutyShift) -> None:
+    audit.record(session, actor, "roster.shift_removed", "roster", shift.id)
+    session.delete(shift)
+
+
+def upcoming_shifts(session: Session, now: dt.datetime, days: int = 14) -> list[tuple[DutyShift, StaffMember]]:
+    return list(session.execute(select(DutyShift, StaffMember).join(StaffMember, StaffMember.id == DutyShift.staff_id)
+                                .where(DutyShift.ends_at > now, DutyShift.starts_at < now + dt.timedelta(days=days))
+                                .order_by(DutyShift.starts_at)))
 
 
 # Jobs ----------------------------------------------------------------------------------------
@@ -368,9 +546,12 @@ def escalate_unacknowledged(session: Session, first_after: dt.timedelta, second_
         _event(case, "escalated", None, f"level {due_level}")
         audit.record(session, None, "case.escalated", "case", case.reference, actor_name="scheduler",
                      level=due_level)
-        recipients = _addresses_with_role(session, "admin")
+        # Those on duty now first; the admins when nobody is on the roster, and at the
+        # second level in any case (with everyone on duty).
+        recipients = _addresses(on_duty_now(session, now)) or _addresses_with_role(session, "admin")
         if due_level == 2:
-            recipients = sorted(set(recipients) | set(_addresses_with_role(session, "duty")))
+            recipients = sorted(set(_addresses_with_role(session, "admin")) | set(recipients)
+                                | set(_addresses_with_role(session, "duty")))
         for address in recipients:
             outbox.queue(session, address, f"Pause: a request for contact is waiting (escalation {due_level})",
                          "A request for contact has not been acknowledged in time.\n\n"

@@ -185,5 +185,7 @@ def status():
         from service import crypto
 
         reply = crypto.unseal(found.sealed_reply)
-    return render_template("crisis/status.html", form=form, case=found, reply=reply, error=error, thread=thread), \
+    notice = services.notification_state(db.session, found) if found is not None else None
+    return render_template("crisis/status.html", form=form, case=found, reply=reply, error=error, notice=notice,
+                           thread=thread, line=_programme_line() if found is not None else None), \
         (422 if error else 200)

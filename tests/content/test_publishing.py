@@ -77,8 +77,11 @@ def test_an_editor_drafts_in_both_languages_and_a_publisher_publishes(team, make
 
     # Roll back to version 1: a new version in review; a second person makes the old text live again.
     page = clients["publisher"].get(ITEM).get_data(as_text=True)
+    asked = clients["publisher"].post(f"{ITEM}/versions/1/restore", data={"csrf_token": csrf_token_from(page)})
+    assert asked.status_code == 200 and 'id="confirm-question"' in asked.get_data(as_text=True), "asked first"
+    assert "(revised)" in public.get(f"/self-help/{MODULE}/{STEP}").get_data(as_text=True), "nothing done yet"
     assert clients["publisher"].post(f"{ITEM}/versions/1/restore",
-                                     data={"csrf_token": csrf_token_from(page)}).status_code == 302
+                                     data={"csrf_token": csrf_token_from(page), "confirmed": "yes"}).status_code == 302
     assert "(revised)" in public.get(f"/self-help/{MODULE}/{STEP}").get_data(as_text=True)
     admin = app.test_client()
     sign_in(admin, make_staff("ada", roles=("admin",)))
@@ -132,7 +135,9 @@ def test_adding_and_removing_steps_keeps_the_other_fields(team):
     assert 'name="steps-5-slug" value="step-6"' in page and "typed summary" in page
     data = editor_form_data(page)
     data["action"] = "remove-step-5"
-    page = clients["editor"].post(edit_url, data=data).get_data(as_text=True)
+    asked = clients["editor"].post(edit_url, data=data).get_data(as_text=True)
+    assert 'id="confirm-question"' in asked and 'value="typed summary"' in asked, "asked on a page of its own"
+    page = clients["editor"].post(edit_url, data={**data, "confirmed": "yes"}).get_data(as_text=True)
     assert 'name="steps-5-slug"' not in page and "typed summary" in page
 
 
@@ -190,3 +195,135 @@ def test_a_new_page_is_written_reviewed_and_published_at_its_own_address(team):
     clients["publisher"].post("/staff/content/page/for-families/versions/1/publish",
                               data={"csrf_token": csrf_token_from(page)})
     assert "<strong>families</strong>" in app.test_client().get("/pages/for-families").get_data(as_text=True)
+
+
+def test_a_recommendation_to_a_module_that_does_not_exist_is_refused(seeded, make_staff):
+    import tomllib
+
+    from content import documents, publishing
+    from service.auth.models import StaffMember
+    from service.db import db
+
+    editor = make_staff("eddie", roles=("editor",))
+    with seeded.app_context(), db.transaction() as session:
+        staff = session.get(StaffMember, editor.id)
+        draft = publishing.start_draft(session, staff, "assessment", "wellbeing")
+        document = tomllib.loads(documents.as_toml(publishing.document_of(draft)))
+        document["bands"][0]["recommendations"] = ["module:no-such-module"]
+        problems = publishing.save_draft(session, staff, draft, document, "", "en")
+    assert any("no-such-module" in problem and "does not exist" in problem for problem in problems)
+
+
+def test_a_publisher_chooses_a_time_and_the_scheduled_job_publishes_then(seeded, make_staff):
+    import datetime as dt
+    import re
+
+    from service.clock import clock
+    from service.jobs import run_all
+    from tests.conftest import sign_in
+
+    clock.freeze(dt.datetime(2026, 12, 1, 9, 0))
+    editor, publisher = seeded.test_client(), seeded.test_client()
+    sign_in(editor, make_staff("eddie", roles=("editor",)))
+    sign_in(publisher, make_staff("pia", roles=("publisher",)))
+    item = "/staff/content/page/about"
+    token = csrf_token_from(editor.get(item).get_data(as_text=True))
+    editor.post(f"{item}/draft", data={"csrf_token": token})
+    edit = re.search(r'href="(/staff/content/page/about/versions/(\d+)/edit)"', editor.get(item).get_data(as_text=True))
+    page = editor.get(edit.group(1)).get_data(as_text=True)
+    editor.post(edit.group(1), data={**editor_form_data(page), "texts-en-title": "About Pause, from Monday",
+                                     "action": "submit"})
+    number = edit.group(2)
+    token = csrf_token_from(publisher.get(item).get_data(as_text=True))
+    publisher.post(f"{item}/versions/{number}/publish", data={"csrf_token": token, "day": "2026-12-01", "time": "08:00"})
+    assert "Choose a time in the future" in publisher.get(item).get_data(as_text=True)
+    publisher.post(f"{item}/versions/{number}/publish", data={"csrf_token": token, "day": "2026-12-07", "time": "08:00"})
+    assert "To be published on Mon 7 Dec 2026, 08:00 (chosen by pia)" in publisher.get(item).get_data(as_text=True)
+    public = seeded.test_client()
+    assert "About Pause, from Monday" not in public.get("/about").get_data(as_text=True)
+    clock.advance(dt.timedelta(days=5, hours=22))  # Monday 07:00 UTC = 08:00 in Brussels
+    with seeded.app_context():
+        assert run_all()["publish-scheduled"] == 1
+    assert "About Pause, from Monday" in public.get("/about").get_data(as_text=True)
+
+
+def test_a_page_of_our_own_can_be_unpublished_after_confirming_but_the_privacy_page_cannot(seeded, make_staff):
+    from content import publishing
+    from service.auth.models import StaffMember
+    from service.db import db
+
+    author, publisher = make_staff("eddie", roles=("editor",)), make_staff("pia", roles=("publisher",))
+    with seeded.app_context(), db.transaction() as session:
+        draft = publishing.new_page(session, session.get(StaffMember, author.id), "opening-hours", "Opening hours", "en")
+        document = publishing.document_of(draft)
+        document["texts"]["fr"] = {"title": "Horaires", "body": "Du lundi au vendredi."}
+        document["texts"]["en"]["body"] = "Monday to Friday."
+        assert publishing.save_draft(session, session.get(StaffMember, author.id), draft, document, "", "en") == []
+        publishing.submit_for_review(session, session.get(StaffMember, author.id), draft)
+        publishing.publish(session, session.get(StaffMember, publisher.id), draft)
+    from tests.conftest import sign_in
+
+    client = seeded.test_client()
+    sign_in(client, publisher)
+    public = seeded.test_client()
+    assert public.get("/pages/opening-hours").status_code == 200
+    item = "/staff/content/page/opening-hours"
+    token = csrf_token_from(client.get(item).get_data(as_text=True))
+    asked = client.post(f"{item}/unpublish", data={"csrf_token": token})
+    assert asked.status_code == 200 and 'id="confirm-question"' in asked.get_data(as_text=True)
+    assert client.post(f"{item}/unpublish", data={"csrf_token": token, "confirmed": "yes"}).status_code == 302
+    assert public.get("/pages/opening-hours").status_code == 404
+    client.post("/staff/content/page/privacy/unpublish", data={"csrf_token": token, "confirmed": "yes"})
+    assert public.get("/privacy").status_code == 200
+
+
+def test_the_compare_view_shows_each_changed_field_rendered_with_its_label(seeded, make_staff):
+    from content import publishing
+    from service.auth.models import StaffMember
+    from service.db import db
+    from tests.conftest import sign_in
+
+    author, publisher = make_staff("eddie", roles=("editor",)), make_staff("pia", roles=("publisher",))
+    with seeded.app_context(), db.transaction() as session:
+        writer = session.get(StaffMember, author.id)
+        draft = publishing.start_draft(session, writer, "page", "about")
+        document = publishing.document_of(draft)
+        document["texts"]["fr"]["body"] = "Un **nouveau** paragraphe."
+        assert publishing.save_draft(session, writer, draft, document, "", "en") == []
+        number = draft.number
+    client = seeded.test_client()
+    sign_in(client, publisher)
+    page = client.get(f"/staff/content/page/about/diff?from=1&to={number}", headers={"Accept-Language": "fr"})
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200
+    section = body.split('class="field-change"')[1].split("</section>")[0]
+    assert "Texte (Français)" in section or "Texte (français)" in section
+    assert "<strong>nouveau</strong>" in section, "rendered as the public reads it"
+    assert body.count('class="field-change"') == 1, "only the changed field"
+
+
+def test_crisis_resources_are_edited_in_a_structured_form_and_toml_stays(seeded, make_staff):
+    import re
+
+    from tests.conftest import sign_in
+
+    client = seeded.test_client()
+    sign_in(client, make_staff("eddie", roles=("editor",)))
+    item = "/staff/content/resources/crisis-resources"
+    client.post(f"{item}/draft", data={"csrf_token": csrf_token_from(client.get(item).get_data(as_text=True))})
+    edit = re.search(r'href="(/staff/content/resources/crisis-resources/versions/\d+/edit)"',
+                     client.get(item).get_data(as_text=True)).group(1)
+    page = client.get(edit).get_data(as_text=True)
+    assert 'name="resources-0-en-name"' in page and "Emergency services (112)" in page
+    data = editor_form_data(page)
+    for name, value in re.findall(r'<input type="checkbox" name="([^"]+)" value="([^"]+)" id="[^"]+" checked>', page):
+        data.setdefault(name, []).append(value)
+    data.update({"resources-0-en-hours": "Day and night, free of charge", "resources-0-verify_now": "y",
+                 "resources-1-phone": "call me", "action": "save"})
+    refused = client.post(edit, data=data)
+    assert refused.status_code == 422 and 'value="Day and night, free of charge"' in refused.get_data(as_text=True)
+    data["resources-1-phone"] = "999"
+    assert client.post(edit, data=data).status_code == 302
+    toml = client.get(edit + "?as=toml").get_data(as_text=True)
+    assert "Day and night, free of charge" in toml and 'name="definition"' in toml
+    assert re.search(r"verified_on = &#34;\d{4}-\d\d-\d\d&#34;|verified_on = \"\d{4}-\d\d-\d\d\"|verified_on = \d{4}-", toml)

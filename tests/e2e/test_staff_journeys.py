@@ -49,11 +49,11 @@ def test_editor_drafts_publisher_publishes_and_rolls_back(live_server, staff_pag
     editor = staff_pages("eve", ("editor",), javascript)
     draft_and_submit(editor, base, {"steps-0-en-title": "Thoughts are not deeds",
                                     "steps-0-fr-title": "Les pensées ne sont pas des gestes"})
-    assert editor.get_by_role("button", name="Publish").count() == 0, "editors cannot publish"
+    assert editor.get_by_role("button", name="Publish now").count() == 0, "editors cannot publish"
 
     publisher = staff_pages("pat", ("publisher",), javascript)
     publisher.goto(base + f"/staff/content/module/{MODULE}")
-    publisher.get_by_role("button", name="Publish").click()
+    publisher.get_by_role("button", name="Publish now").click()
     publisher.locator(".message-success").wait_for()
 
     public = open_context(javascript=javascript).new_page()
@@ -64,6 +64,7 @@ def test_editor_drafts_publisher_publishes_and_rolls_back(live_server, staff_pag
 
     publisher.goto(base + f"/staff/content/module/{MODULE}")
     publisher.locator("#version-1").get_by_role("button", name="Restore this version").click()
+    publisher.locator("#confirm-button").click()  # asked on a page of its own
     publisher.locator(".message-success").wait_for()
     # Restoring is a change too: a second person publishes it.
     admin = staff_pages("ada", ("admin",), javascript)
@@ -75,7 +76,7 @@ def test_editor_drafts_publisher_publishes_and_rolls_back(live_server, staff_pag
 
     admin.goto(base + "/staff/audit?object_type=module")
     log = admin.locator("#audit-table").inner_text()
-    for action in ("content.draft_started", "content.submitted", "content.published", "content.rolled_back"):
+    for action in ("started a draft", "sent a draft for review", "published a version", "restored an earlier version"):
         assert action in log
     assert "eve" in log and "pat" in log
 
@@ -87,7 +88,7 @@ def test_xss_payloads_published_through_the_editor_do_nothing_in_the_browser(liv
                                     "steps-0-fr-body": "\n\n".join(PAYLOADS)})
     publisher = staff_pages("paula", ("publisher",))
     publisher.goto(base + f"/staff/content/module/{MODULE}")
-    publisher.get_by_role("button", name="Publish").click()
+    publisher.get_by_role("button", name="Publish now").click()
     publisher.locator(".message-success").wait_for()
 
     visitor = publisher.context.browser.new_context()

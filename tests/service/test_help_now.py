@@ -131,7 +131,7 @@ def edit_resources(client, text_change):
     page = client.get("/staff/content/resources/crisis-resources").get_data(as_text=True)
     edit_url = client.post("/staff/content/resources/crisis-resources/draft",
                            data={"csrf_token": csrf_token_from(page)}).headers["Location"]
-    page = client.get(edit_url).get_data(as_text=True)
+    page = client.get(edit_url + "?as=toml").get_data(as_text=True)  # the power users' text
     text = html.unescape(page.split('name="definition"')[1].split(">", 1)[1].split("</textarea>")[0])
     return client.post(edit_url, data={"csrf_token": csrf_token_from(page), "definition": text_change(text),
                                        "action": "save"}), edit_url

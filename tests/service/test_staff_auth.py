@@ -188,7 +188,10 @@ def test_disabling_an_account_ends_its_sessions_at_once(app, make_staff):
     sign_in(editor_client, editor)
     assert editor_client.get("/staff/").status_code == 200
     page = admin_client.get("/staff/people").get_data(as_text=True)
-    response = admin_client.post(f"/staff/people/{editor.id}/disable", data={"csrf_token": csrf_token_from(page)})
+    asked = admin_client.post(f"/staff/people/{editor.id}/disable", data={"csrf_token": csrf_token_from(page)})
+    assert asked.status_code == 200 and editor_client.get("/staff/").status_code == 200, "asked first, nothing done"
+    response = admin_client.post(f"/staff/people/{editor.id}/disable", data={"csrf_token": csrf_token_from(page),
+                                                                             "confirmed": "yes"})
     assert response.status_code == 302
     assert editor_client.get("/staff/").status_code == 302
     assert post_password(app.test_client(), editor.username, editor.password).status_code == 401

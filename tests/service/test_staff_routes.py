@@ -29,7 +29,7 @@ def sample_values(rule, staff_id: int, case_reference: str = "NOCASE", booking_r
                "slug": "understanding-your-thoughts", "number": 2, "step_slug": "thoughts-are-not-actions",
                "reference": booking_reference if rule.endpoint.startswith(("appointments.", "staff_live."))
                else case_reference,
-               "action": "acknowledge", "message_id": 1, "live_id": 999999}
+               "action": "acknowledge", "message_id": 1, "live_id": 999999, "shift_id": 1}
     unknown = set(rule.arguments) - set(samples)
     assert not unknown, f"add sample values for {unknown} ({rule.rule})"
     return {name: samples[name] for name in rule.arguments}
