@@ -75,8 +75,12 @@ def page_document_from_seed(versions: dict[str, dict]) -> dict:
 # Checking --------------------------------------------------------------------------------
 
 
-def validate(kind: str, document: dict, default_locale: str, locales: tuple[str, ...] = ("en", "fr")) -> list[str]:
+def validate(kind: str, document: dict, default_locale: str, locales: tuple[str, ...] | None = None) -> list[str]:
     """Problems that stop a document from being saved; empty when it is fine."""
+    if locales is None:
+        from service.config import shipped_locales
+
+        locales = shipped_locales()
     if kind == ASSESSMENT:
         from self_help.scoring import validate as validate_assessment
 
