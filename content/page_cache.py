@@ -34,6 +34,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from content import cache
 from service.db import db
 from service.i18n import current_locale, locale_for_browser
+from service.onion import is_onion_environ
 from service.privacy import log_request_line
 from service.security import SignerOnceSerializer
 
@@ -205,6 +206,7 @@ class SharedPageServer:
         self.wsgi_app = wsgi_app
         self.locales, self.default_locale = settings.locales, settings.default_locale
         self.cookie_name = app.config["SESSION_COOKIE_NAME"]
+        self.onion_host = settings.onion_host
         self.session_serializer = app.session_interface.get_signing_serializer(app)
         self.csrf_serializer = URLSafeTimedSerializer(
             app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key, salt="wtf-csrf-token")
@@ -216,7 +218,9 @@ class SharedPageServer:
         self.queried_pages_lock = threading.Lock()
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        if environ["REQUEST_METHOD"] != "GET" or self.cookie_name in environ.get("HTTP_COOKIE", ""):
+        if (environ["REQUEST_METHOD"] != "GET" or self.cookie_name in environ.get("HTTP_COOKIE", "")
+                or is_onion_environ(environ, self.onion_host)):
+            # Onion visitors get another cookie (service/onion.py); Flask answers them.
             return self.wsgi_app(environ, start_response)
         started = time.perf_counter()
         query = environ.get("QUERY_STRING", "")

@@ -33,7 +33,7 @@ def create_app(config: configuration.Settings | dict | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     from booking.services import forget_schedules
     from content import cache as content_cache
-    from service import assets, crypto, i18n, routing, security, templating
+    from service import assets, crypto, i18n, onion, routing, security, templating
     from service.db import db
 
     routing.init_app(app)
@@ -42,6 +42,7 @@ def register_extensions(app: Flask) -> None:
     forget_schedules()
     crypto.init_app(app)
     security.init_app(app)
+    onion.init_app(app)
     i18n.init_app(app)
     templating.init_app(app)
     assets.init_app(app)

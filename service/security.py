@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFProtect
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from service import onion
 from service.privacy import client_fingerprint
 
 CONTENT_SECURITY_POLICY = (
@@ -64,6 +65,13 @@ class VisitorSessionInterface(SecureCookieSessionInterface):
                 flask_made.secret_keys, salt=flask_made.salt, serializer=flask_made.serializer,
                 signer_kwargs=flask_made.signer_kwargs)
         return serializer
+
+    # Under the onion address (service/onion.py) the cookie is one Tor Browser keeps on http.
+    def get_cookie_name(self, app: Flask) -> str:
+        return onion.session_cookie_name(app)
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return onion.session_cookie_secure(app)
 
 
 csrf = CSRFProtect()
