@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DDL, ForeignKey, Index, LargeBinary, String, Text, event, inspect, text, update
+from sqlalchemy import DDL, ForeignKey, Index, LargeBinary, String, Text, event, false, inspect, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from service.db import Base
@@ -101,6 +101,9 @@ class Booking(Base):
     sealed_reminder_email: Mapped[bytes | None] = mapped_column(LargeBinary)
     sealed_therapist_message: Mapped[bytes | None] = mapped_column(LargeBinary)
     calendar_title: Mapped[str] = mapped_column(String(80), default="")
+    # The visitor said they book as a relative or friend of someone worried about their
+    # thoughts, so the therapist knows who they will talk to.
+    from_relative: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[dt.datetime]
     reminded_day_before_at: Mapped[dt.datetime | None]
     reminded_hour_before_at: Mapped[dt.datetime | None]

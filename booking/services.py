@@ -183,7 +183,8 @@ def validate_request(profile: TherapistProfile, modality: str, language: str, no
 
 
 def book(session: Session, therapist_id: int, starts_at: dt.datetime, request: dict,
-         anonymous_key_id: int | None = None, calendar_title: str = "") -> tuple[Booking, str | None]:
+         anonymous_key_id: int | None = None, calendar_title: str = "",
+         from_relative: bool = False) -> tuple[Booking, str | None]:
     """Books the slot if it is still free; raises SlotTaken otherwise. Returns the booking
     and its booking key (None when the visitor's anonymous key holds it instead)."""
     # The key is hashed before the therapist is locked: argon2id takes tens of
@@ -203,7 +204,8 @@ def book(session: Session, therapist_id: int, starts_at: dt.datetime, request: d
         sealed_note=crypto.seal(request["note"]) if request["note"] else None,
         sealed_contact=crypto.seal(request["contact"]) if request["contact"] else None,
         sealed_reminder_email=crypto.seal(request["reminder_email"]) if request["reminder_email"] else None,
-        sealed_therapist_message=None, calendar_title=calendar_title[:80], created_at=clock.now(),
+        sealed_therapist_message=None, calendar_title=calendar_title[:80], from_relative=from_relative,
+        created_at=clock.now(),
         reminded_day_before_at=None, reminded_hour_before_at=None, details_erased_at=None, reduced_at=None,
     )
     try:
@@ -430,6 +432,7 @@ def erase_booking_details(session: Session) -> int:
         booking.anonymous_key_id = None
         booking.starts_at = booking.ends_at = None
         booking.calendar_title = ""
+        booking.from_relative = False
         booking.sealed_note = booking.sealed_contact = booking.sealed_reminder_email = None
         booking.sealed_therapist_message = None
         booking.reduced_at = now

@@ -138,7 +138,8 @@ def book():
             try:
                 with db.transaction() as session_:
                     booking, plain_key = services.book(session_, profile.id, starts_at, booking_request, key_id,
-                                                       form.calendar_title.data or "")
+                                                       form.calendar_title.data or "",
+                                                       from_relative=bool(form.from_relative.data))
                     booking_id = booking.id
             except services.SlotTaken:
                 flash(_("This time was just taken by someone else. Here are the times still free."), "info")

@@ -55,6 +55,7 @@ def register_blueprints(app: Flask) -> None:
     from content.staff_views import blueprint as staff_content
     from content.views import blueprint as content_pages
     from self_help.check_views import blueprint as check
+    from self_help.family_views import blueprint as family
     from self_help.views import blueprint as self_help
     from service.auth.access import check_every_staff_route_is_declared
     from service.auth.views import blueprint as staff
@@ -63,7 +64,7 @@ def register_blueprints(app: Flask) -> None:
     from service.public import blueprint as public
     from service.visitor.views import blueprint as visitor
 
-    for blueprint in (public, crisis, visitor, self_help, check, booking, calendar_feed, content_pages, staff,
+    for blueprint in (public, crisis, visitor, self_help, family, check, booking, calendar_feed, content_pages, staff,
                       staff_content, duty, appointments):
         app.register_blueprint(blueprint)
     check_every_staff_route_is_declared(app)
