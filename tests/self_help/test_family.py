@@ -78,3 +78,16 @@ def test_the_print_stylesheet_hides_navigation_forms_and_the_header():
     rule = css[css.index("@media print"):]
     for selector in (".site-header", ".site-footer", ".no-print", "form"):
         assert selector in rule.split("}")[0]
+
+
+def test_the_staff_editor_keeps_who_a_module_is_written_for():
+    from werkzeug.datastructures import MultiDict
+
+    from content.editing import document_from_form
+
+    def audience(value: str | None) -> str:
+        form = MultiDict({"step_count": "0", "position": "1", **({"audience": value} if value is not None else {})})
+        return document_from_form("module", "demo", form, ("en",))["audience"]
+
+    assert audience("family-and-friends") == "family-and-friends"
+    assert audience(None) == "self" and audience("anyone-else") == "self"
