@@ -16,6 +16,7 @@ class BookingForm(FlaskForm):
                                  render_kw={"autocomplete": "off", "inputmode": "email", "spellcheck": "false"})
     calendar_title = StringField(_l("Title in your calendar file (optional; otherwise “Appointment”)"),
                                  validators=[Optional(), Length(max=80)])
+    from_relative = BooleanField(_l("I am a relative or friend of someone worried about their thoughts"))
     use_my_key = BooleanField(_l("Keep this appointment with my anonymous key instead of a new booking key"))
     # One random token per filling-in of the form: posting it again recovers the booking.
     attempt = HiddenField()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DDL, ForeignKey, Index, LargeBinary, String, Text, event, inspect, text, update
+from sqlalchemy import DDL, ForeignKey, Index, LargeBinary, String, Text, event, false, inspect, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from service.db import Base
@@ -106,6 +106,9 @@ class Booking(Base):
     # The visitor's own title for their calendar file: it may say what the appointment is
     # for, so it is sealed like the note and erased with it.
     sealed_calendar_title: Mapped[bytes | None] = mapped_column(LargeBinary, info={"sealed": True})
+    # The visitor said they book as a relative or friend of someone worried about their
+    # thoughts, so the therapist knows who they will talk to.
+    from_relative: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[dt.datetime]
     reminded_day_before_at: Mapped[dt.datetime | None]
     reminded_hour_before_at: Mapped[dt.datetime | None]

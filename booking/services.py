@@ -164,7 +164,8 @@ def booking_of_attempt(session: Session, key_digest: bytes | None, anonymous_key
 
 def book(session: Session, therapist_id: int, starts_at: dt.datetime, request: dict,
          anonymous_key_id: int | None = None, calendar_title: str = "",
-         plain_key: str | None = None, key_digest: bytes | None = None) -> tuple[Booking, str | None]:
+         plain_key: str | None = None, key_digest: bytes | None = None,
+         from_relative: bool = False) -> tuple[Booking, str | None]:
     """Books the slot if it is still free; raises SlotTaken otherwise. Returns the booking
     and its booking key (None when the visitor's anonymous key holds it instead); the key
     is `plain_key` when the form gave one (see key_for_attempt), whose digest the caller
@@ -191,6 +192,7 @@ def book(session: Session, therapist_id: int, starts_at: dt.datetime, request: d
         sealed_reminder_email=crypto.seal(request["reminder_email"]) if request["reminder_email"] else None,
         sealed_therapist_message=None,
         sealed_calendar_title=crypto.seal(calendar_title[:MAX_CALENDAR_TITLE]) if calendar_title.strip() else None,
+        from_relative=from_relative,
         created_at=clock.now(),
         reminded_day_before_at=None, reminded_hour_before_at=None, details_erased_at=None, reduced_at=None,
     )
@@ -558,6 +560,7 @@ def erase_booking_details(session: Session) -> int:
         booking.key_digest = None
         booking.anonymous_key_id = None
         booking.starts_at = booking.ends_at = None
+        booking.from_relative = False
         erase_details(session, booking)
         booking.reduced_at = now
         changed += 1

@@ -138,7 +138,8 @@ def book():
                 with db.transaction() as session_:
                     booking, plain_key = services.book(session_, profile.id, starts_at, booking_request, key_id,
                                                        form.calendar_title.data or "", plain_key=attempt_key,
-                                                       key_digest=attempt_digest)
+                                                       key_digest=attempt_digest,
+                                                       from_relative=bool(form.from_relative.data))
                     booking_id = booking.id
             except services.SlotTaken:
                 flash(_("This time was just taken by someone else. Here are the times still free."), "info")

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from content.models import Page, PageText
 from content.sanitize import clean_source
-from self_help.models import Exercise, ExerciseText, Module, ModuleText, Step, StepText
+from self_help.models import SELF, Exercise, ExerciseText, Module, ModuleText, Step, StepText
 
 MODULE = "module"
 PAGE = "page"
@@ -57,6 +57,7 @@ def module_document_from_seed(versions: dict[str, dict]) -> dict:
     return {
         "slug": any_version["slug"],
         "position": any_version["position"],
+        "audience": any_version.get("audience", SELF),
         "texts": {locale: {"title": data["title"].strip(), "summary": data["summary"].strip()}
                   for locale, data in versions.items()},
         "steps": steps,
@@ -75,8 +76,12 @@ def page_document_from_seed(versions: dict[str, dict]) -> dict:
 # Checking --------------------------------------------------------------------------------
 
 
-def validate(kind: str, document: dict, default_locale: str, locales: tuple[str, ...] = ("en", "fr")) -> list[str]:
+def validate(kind: str, document: dict, default_locale: str, locales: tuple[str, ...] | None = None) -> list[str]:
     """Problems that stop a document from being saved; empty when it is fine."""
+    if locales is None:
+        from service.config import shipped_locales
+
+        locales = shipped_locales()
     if kind == ASSESSMENT:
         from self_help.scoring import validate as validate_assessment
 
@@ -175,6 +180,7 @@ def live_module_document(session: Session, slug: str) -> dict | None:
     return {
         "slug": module.slug,
         "position": module.position,
+        "audience": module.audience,
         "texts": {text.locale: {"title": text.title, "summary": text.summary} for text in module.texts},
         "steps": [{
             "slug": step.slug,
@@ -194,7 +200,7 @@ def transient_module(document: dict) -> Module:
     """The document as unsaved model objects, so a draft can be shown with the public
     templates before it is published."""
     return Module(
-        slug=document["slug"], position=document.get("position", 99),
+        slug=document["slug"], position=document.get("position", 99), audience=document.get("audience", SELF),
         texts=[ModuleText(locale=locale, title=text.get("title", ""), summary=text.get("summary", ""))
                for locale, text in document["texts"].items() if text.get("title")],
         steps=[Step(slug=step["slug"], position=index,
@@ -239,6 +245,8 @@ def apply_module(session: Session, document: dict) -> Module:
         session.add(module)
     if module.position != document.get("position", module.position):
         module.position = document["position"]
+    if module.audience != document.get("audience", SELF):
+        module.audience = document.get("audience", SELF)
     _sync_texts(module.texts, document["texts"], lambda locale: ModuleText(locale=locale, title="", summary=""),
                 lambda values: {"title": values.get("title", ""), "summary": values.get("summary", "")})
     wanted = [step["slug"] for step in document["steps"]]

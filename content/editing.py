@@ -6,6 +6,7 @@ from __future__ import annotations
 from werkzeug.datastructures import MultiDict
 
 from content.documents import MODULE
+from self_help.models import AUDIENCES, SELF
 
 MAX_STEPS = 30
 MAX_FIELD = 50_000
@@ -49,9 +50,11 @@ def document_from_form(kind: str, slug: str, form: MultiDict, locales: tuple[str
                                "body": _text(form, f"{prefix}-{locale}-body")} for locale in locales},
             "exercise": exercise,
         })
+    audience = form.get("audience", SELF)
     return {
         "slug": slug,
         "position": position,
+        "audience": audience if audience in AUDIENCES else SELF,
         "texts": {locale: {"title": _text(form, f"texts-{locale}-title").strip(),
                            "summary": _text(form, f"texts-{locale}-summary").strip()} for locale in locales},
         "steps": steps,

@@ -168,7 +168,7 @@ def new_page(session: Session, staff: StaffMember, slug: str, title: str, defaul
 
 
 def save_draft(session: Session, staff: StaffMember, draft: ContentVersion, document: dict, note: str,
-               default_locale: str, locales: tuple[str, ...] = ("en", "fr")) -> list[str]:
+               default_locale: str, locales: tuple[str, ...] | None = None) -> list[str]:
     """Saves the draft if the document is valid; returns the problems otherwise (and
     saves nothing, so the editor can show the form again as it was sent)."""
     _require(staff, EDITING_ROLES)

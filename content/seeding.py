@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from content import documents, publishing
+from service.config import shipped_locales
 
 SEED_FOLDER = Path(__file__).parent / "seed"
 _FILE_NAME = re.compile(r"^(?P<slug>[a-z0-9-]+)\.(?P<locale>[a-z]{2})\.toml$")
@@ -111,7 +112,7 @@ def _count(report: SeedReport, applied: bool) -> None:
 def seed_assessments(session: Session, folder: Path, report: SeedReport) -> None:
     for path in sorted(folder.glob("*.toml")):
         document = documents.json_ready(tomllib.loads(path.read_text(encoding="utf-8")))
-        problems = documents.validate(documents.ASSESSMENT, document, "en", ("en", "fr"))
+        problems = documents.validate(documents.ASSESSMENT, document, "en", shipped_locales())
         if problems:
             raise SeedError([f"{path.name}: {problem}" for problem in problems])
         _count(report, publishing.record_seed_version(session, documents.ASSESSMENT, document))
@@ -119,7 +120,7 @@ def seed_assessments(session: Session, folder: Path, report: SeedReport) -> None
 
 def seed_resources(session: Session, path: Path, report: SeedReport) -> None:
     document = documents.json_ready(tomllib.loads(path.read_text(encoding="utf-8")))
-    problems = documents.validate(documents.RESOURCES, document, "en", ("en", "fr"))
+    problems = documents.validate(documents.RESOURCES, document, "en", shipped_locales())
     if problems:
         raise SeedError([f"{path.name}: {problem}" for problem in problems])
     _count(report, publishing.record_seed_version(session, documents.RESOURCES, document))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db import Base
@@ -17,10 +17,17 @@ class Module(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     position: Mapped[int]
+    # Who the module is written for: SELF (the catalogue) or FAMILY_AND_FRIENDS (/family).
+    audience: Mapped[str] = mapped_column(String(40), default="self", server_default=text("'self'"))
     texts: Mapped[list[ModuleText]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
     steps: Mapped[list[Step]] = relationship(
         back_populates="module", order_by="Step.position", cascade="all, delete-orphan", passive_deletes=True
     )
+
+
+SELF = "self"
+FAMILY_AND_FRIENDS = "family-and-friends"
+AUDIENCES = (SELF, FAMILY_AND_FRIENDS)
 
 
 class ModuleText(Base):

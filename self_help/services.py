@@ -10,7 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
 from content.sanitize import render_markdown
-from self_help.models import Exercise, ExerciseAnswer, Module, Step, StepProgress
+from self_help.models import AUDIENCES, SELF, Exercise, ExerciseAnswer, Module, Step, StepProgress
 from service import counters, crypto
 from service.cache import cached
 from service.clock import clock
@@ -41,6 +41,7 @@ class ModuleView:
     steps: list[StepSummary]
     # True when the visitor's language has no text and the default language is shown.
     fallback: bool = False
+    audience: str = SELF
 
 
 @dataclass(frozen=True)
@@ -100,16 +101,33 @@ def _module_view(module: Module, locale: str, default_locale: str) -> ModuleView
             continue
         fallback = fallback or step_fallback
         steps.append(StepSummary(step.id, step.slug, step_text.title, step.position))
-    return ModuleView(module.id, module.slug, text.title, text.summary, steps, fallback)
+    return ModuleView(module.id, module.slug, text.title, text.summary, steps, fallback, module.audience or SELF)
 
 
-def catalogue(session: Session, locale: str, default_locale: str) -> list[ModuleView]:
+def catalogue(session: Session, locale: str, default_locale: str, audience: str = SELF) -> list[ModuleView]:
+    """The modules written for one audience: people worried about their own thoughts (the
+    catalogue) or their family and friends (/family)."""
     def build() -> list[ModuleView]:
-        modules = session.scalars(_module_query().order_by(Module.position, Module.id)).all()
+        modules = session.scalars(_module_query().where(Module.audience == audience)
+                                  .order_by(Module.position, Module.id)).all()
         views = [_module_view(module, locale, default_locale) for module in modules]
         return [view for view in views if view is not None and view.steps]
 
-    return cached(session, ("catalogue", locale, default_locale), build)
+    return cached(session, ("catalogue", audience, locale, default_locale), build)
+
+
+def whole_module(session: Session, slug: str, locale: str, default_locale: str) -> list[StepView] | None:
+    """Every step of a module, in order, for reading or printing it on one page."""
+    def build() -> list[StepView] | None:
+        module = session.scalar(_module_query().where(Module.slug == slug))
+        if module is None:
+            return None
+        module_view = _module_view(module, locale, default_locale)
+        if module_view is None:
+            return None
+        return [step_of(module, summary.slug, locale, default_locale) for summary in module_view.steps]
+
+    return cached(session, ("whole-module", slug, locale, default_locale), build)
 
 
 def module_by_slug(session: Session, slug: str, locale: str, default_locale: str) -> ModuleView | None:
@@ -246,7 +264,8 @@ def answers_as_text(session: Session, key_id: int, locale: str, default_locale: 
     lines = [heading, "=" * len(heading), ""]
     rows = session.scalars(select(ExerciseAnswer).where(ExerciseAnswer.key_id == key_id)).all()
     answers = {row.exercise_id: json.loads(crypto.unseal(row.sealed_answer)) for row in rows}
-    for module in catalogue(session, locale, default_locale):
+    modules = [module for audience in AUDIENCES for module in catalogue(session, locale, default_locale, audience)]
+    for module in modules:
         for summary in module.steps:
             step = step_by_slug(session, module.slug, summary.slug, locale, default_locale)
             if step is None or step.exercise is None or step.exercise.id not in answers:

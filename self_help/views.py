@@ -114,6 +114,17 @@ def _render_step(step: services.StepView, answer_form: AnswerForm | None = None,
     ), status
 
 
+@blueprint.get("/<slug:module_slug>/one-page")
+def one_page(module_slug: str):
+    """The whole module on one page, to read straight through or print (print stylesheet:
+    no navigation, no forms; the same neutral title as every page)."""
+    steps = services.whole_module(db.session, module_slug, *_languages())
+    if not steps:
+        abort(404)
+    return render_template("self_help/one_page.html", module=steps[0].module, steps=steps,
+                           fallback=any(step.fallback for step in steps))
+
+
 @blueprint.get("/<slug:module_slug>/<slug:step_slug>")
 def step(module_slug: str, step_slug: str):
     return _render_step(_step_or_404(module_slug, step_slug))

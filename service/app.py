@@ -31,7 +31,7 @@ def create_app(config: configuration.Settings | dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from service import assets, cache, crypto, i18n, live_bus, routing, security, templating, words
+    from service import assets, cache, crypto, i18n, live_bus, onion, routing, security, templating, words
     from service.db import db
 
     routing.init_app(app)
@@ -39,6 +39,7 @@ def register_extensions(app: Flask) -> None:
     cache.clear()
     crypto.init_app(app)
     security.init_app(app)
+    onion.init_app(app)
     i18n.init_app(app)
     templating.init_app(app)
     assets.init_app(app)
@@ -54,6 +55,7 @@ def register_blueprints(app: Flask) -> None:
     from content.views import blueprint as content_pages
     from reports.views import blueprint as reports
     from self_help.check_views import blueprint as check
+    from self_help.family_views import blueprint as family
     from self_help.views import blueprint as self_help
     from service.auth.access import check_every_staff_route_is_declared
     from service.auth.views import blueprint as staff
@@ -67,8 +69,9 @@ def register_blueprints(app: Flask) -> None:
     from service.public import blueprint as public
     from service.visitor.views import blueprint as visitor
 
-    for blueprint in (public, crisis, visitor, self_help, check, booking, calendar_feed, content_pages, staff,
-                      staff_content, duty, appointments, mail, conversations, staff_messages, live, staff_live, reports):
+    for blueprint in (public, crisis, visitor, self_help, family, check, booking, calendar_feed, content_pages, staff,
+                      staff_content, duty, appointments, mail, conversations, staff_messages, live, staff_live,
+                      reports):
         app.register_blueprint(blueprint)
     check_every_staff_route_is_declared(app)
 

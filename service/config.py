@@ -14,6 +14,8 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
+TRANSLATIONS = Path(__file__).parent / "translations"
+
 DEVELOPMENT = "development"
 PRODUCTION = "production"
 TESTING = "testing"
@@ -21,6 +23,13 @@ TESTING = "testing"
 
 class ConfigurationError(RuntimeError):
     """The app cannot start safely with the settings it was given."""
+
+
+def shipped_locales() -> tuple[str, ...]:
+    """English (the source language) and every language with a catalogue: adding a
+    language is adding its files, not editing a list."""
+    found = sorted(path.parent.parent.name for path in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"))
+    return ("en", *(code for code in found if code != "en"))
 
 
 @dataclass(frozen=True)
@@ -31,7 +40,7 @@ class Settings:
     # Comma-separated Fernet keys; the first encrypts, all decrypt (rotation).
     data_keys: tuple[str, ...] = ()
     default_locale: str = "en"
-    locales: tuple[str, ...] = ("en", "fr")
+    locales: tuple[str, ...] = field(default_factory=shipped_locales)
     quick_exit_url: str = "https://www.bbc.com/weather"
     redis_url: str = ""
     # The public address, for links made outside a request (enrolment links from the CLI).
@@ -73,6 +82,8 @@ class Settings:
     conversation_retention_days: int = 30
     # Floods: messages a key (and a client) may send.
     conversation_message_rate_limit: str = "10 per minute;60 per hour"
+    # The onion service's host name (deploy/tor/torrc); empty when there is none.
+    onion_host: str = ""
     instance_path: str = ""
     extra: dict = field(default_factory=dict)
 
@@ -132,6 +143,7 @@ def from_environment(environ: os._Environ | dict | None = None, instance_path: s
             environ.get("PAUSE_CONVERSATION_RETENTION_DAYS", defaults.conversation_retention_days)),
         conversation_message_rate_limit=environ.get("PAUSE_CONVERSATION_MESSAGE_RATE_LIMIT",
                                                     defaults.conversation_message_rate_limit),
+        onion_host=environ.get("PAUSE_ONION_HOST", "").strip().lower(),
         instance_path=instance_path,
     )
 

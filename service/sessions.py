@@ -138,6 +138,17 @@ class VisitorSessionInterface(ServerSideSessionInterface):
         self.store, self.idle = store, idle
         self.decoder = msgspec.json.Decoder()
 
+    # Under the onion address (service/onion.py) the cookie is one Tor Browser keeps on http.
+    def get_cookie_name(self, app: Flask) -> str:
+        from service import onion
+
+        return onion.session_cookie_name(app)
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        from service import onion
+
+        return onion.session_cookie_secure(app)
+
     # Flask-Session's storage hooks, used by `regenerate`.
     def _retrieve_session_data(self, store_id: str) -> dict | None:
         found = self.store.get(_digest(store_id))

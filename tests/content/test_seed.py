@@ -9,10 +9,15 @@ from sqlalchemy import func, select, text
 
 from content.seeding import SEED_FOLDER, SeedError, check_module_translations, read_seed_files
 from self_help.models import Exercise, Module, ModuleText, Step, StepText
+from service.config import shipped_locales
 from service.db import db
 from service.models import metadata
 
-LOCALES = ("en", "fr")
+LOCALES = shipped_locales()  # English and every language with a catalogue (fr, nl)
+SHIPPED_MODULES = len(read_seed_files(SEED_FOLDER / "modules"))
+# The topics the foundation lacked (issue 19), each in every language.
+NEW_TOPICS = ("managing-sexual-fantasies", "living-safely-around-children", "if-the-police-contact-you",
+              "for-young-people", "supporting-someone-close")
 
 
 def snapshot(app) -> dict[str, list]:
@@ -31,15 +36,15 @@ def test_seed_command_run_twice_leaves_the_same_rows(app, runner):
     assert second.exit_code == 0, second.output
     assert "0 items created" in second.output
     assert snapshot(app) == after_first
-    assert len(after_first["modules"]) == 6
+    assert len(after_first["modules"]) == SHIPPED_MODULES >= 11
 
 
 @pytest.mark.parametrize("locale", LOCALES)
-def test_six_modules_each_with_four_steps_and_an_exercise(seeded, locale):
+def test_every_module_has_four_steps_and_an_exercise_in_every_language(seeded, locale):
     with seeded.app_context():
         session = db.session
         modules = session.scalars(select(Module)).all()
-        assert len(modules) == 6
+        assert len(modules) == SHIPPED_MODULES
         for module in modules:
             assert session.scalar(select(func.count()).select_from(ModuleText).where(
                 ModuleText.module_id == module.id, ModuleText.locale == locale)) == 1
@@ -50,6 +55,25 @@ def test_six_modules_each_with_four_steps_and_an_exercise(seeded, locale):
             for step in steps:
                 assert session.scalar(select(func.count()).select_from(StepText).where(
                     StepText.step_id == step.id, StepText.locale == locale)) == 1
+
+
+@pytest.mark.parametrize("topic", NEW_TOPICS)
+def test_the_new_topics_meet_the_content_rules_in_every_language(topic):
+    versions = read_seed_files(SEED_FOLDER / "modules")[topic]
+    assert set(versions) == set(LOCALES)
+    for data in versions.values():
+        assert len(data["steps"]) >= 4
+        assert sum(1 for step in data["steps"] if step.get("exercise")) >= 1
+        text = " ".join(step["body"] for step in data["steps"])
+        # Help now and confidentiality's limits are never more than a link away.
+        assert "/help-now" in text and "/confidentiality" in text
+
+
+def test_the_family_module_is_for_family_and_friends_and_the_others_are_not():
+    modules = read_seed_files(SEED_FOLDER / "modules")
+    audiences = {slug: {data.get("audience", "self") for data in versions.values()} for slug, versions in modules.items()}
+    assert audiences.pop("supporting-someone-close") == {"family-and-friends"}
+    assert all(audience == {"self"} for audience in audiences.values())
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -120,7 +144,8 @@ def test_the_confidentiality_page_gives_our_rule_and_the_law_for_each_case(local
     assert len(re.findall(r"^### [1-5]\. ", body, flags=re.MULTILINE)) == 5
     for article in ("458bis", "422bis", "226-14", "227-23"):
         assert article in body
-    assert body.count("Belgi") >= 5 and body.count("Royaume-Uni" if locale == "fr" else "United Kingdom") >= 5
+    united_kingdom = {"fr": "Royaume-Uni", "nl": "Verenigd Koninkrijk"}.get(locale, "United Kingdom")
+    assert body.count("Belgi") >= 5 and body.count(united_kingdom) >= 5
 
 
 def test_no_shipped_text_claims_we_never_take_a_phone_number_or_cannot_identify_anyone():

@@ -1,4 +1,4 @@
-"""Booking in a real browser, JavaScript on and off, in English and French."""
+"""Booking in a real browser, JavaScript on and off, in English, French and Dutch."""
 
 from __future__ import annotations
 
@@ -13,19 +13,21 @@ from tests.e2e.test_visitor_journeys import watch_console
 
 pytestmark = pytest.mark.e2e
 
-CONFIRMED = {"en": "Your appointment is booked", "fr": "Votre rendez-vous est réservé"}
-CANCELLED = {"en": "cancelled", "fr": "annulé"}
-DEFAULT_TITLE = {"en": "Appointment", "fr": "Rendez-vous"}
+CONFIRMED = {"en": "Your appointment is booked", "fr": "Votre rendez-vous est réservé", "nl": "Je afspraak is geboekt"}
+CANCELLED = {"en": "cancelled", "fr": "annulé", "nl": "geannuleerd"}
+DEFAULT_TITLE = {"en": "Appointment", "fr": "Rendez-vous", "nl": "Afspraak"}
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js-on", "js-off"])
-@pytest.mark.parametrize("locale", ["en", "fr"])
+@pytest.mark.parametrize("locale", ["en", "fr", "nl"])
 def test_a_visitor_books_downloads_the_calendar_and_cancels_elsewhere(live_server, open_context, therapist,  # noqa: F811
                                                                       locale, javascript, tmp_path):
     base = live_server.url
     page = open_context(javascript=javascript, locale=locale).new_page()
     problems = watch_console(page)
     page.goto(base + "/booking/")
+    if locale == "nl":
+        page.locator("#language").select_option("en")  # Theo speaks English and French
     page.locator("#modality").select_option("phone")
     page.locator("form.filters button[type=submit]").click()
     page.locator("ul.slots a").last.click()  # far enough ahead to be cancelled online

@@ -25,7 +25,7 @@ def answer_all(page, base: str, slug: str, answers: list[str]) -> None:
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js-on", "js-off"])
-@pytest.mark.parametrize("locale", ["en", "fr"])
+@pytest.mark.parametrize("locale", ["en", "fr", "nl"])
 @pytest.mark.parametrize("slug", ["self-reflection", "wellbeing"])
 def test_a_visitor_completes_each_assessment_and_sees_recommendations(live_server, open_context, slug, locale,
                                                                       javascript):

@@ -15,7 +15,7 @@ from service.visitor.models import AnonymousKey
 pytestmark = pytest.mark.e2e
 
 MODULE = "understanding-your-thoughts"
-STEP_COUNTER = {"en": "Step {n} of 5", "fr": "Étape {n} sur 5"}
+STEP_COUNTER = {"en": "Step {n} of 5", "fr": "Étape {n} sur 5", "nl": "Stap {n} van 5"}
 
 
 def watch_console(page) -> list[str]:
@@ -27,7 +27,7 @@ def watch_console(page) -> list[str]:
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js-on", "js-off"])
-@pytest.mark.parametrize("locale", ["en", "fr"])
+@pytest.mark.parametrize("locale", ["en", "fr", "nl"])
 def test_a_visitor_reads_a_module_step_by_step(live_server, open_context, javascript, locale):
     page = open_context(javascript=javascript, locale=locale).new_page()
     problems = watch_console(page)

@@ -1,11 +1,15 @@
-"""English and French are complete, negotiated, and switchable on every page."""
+"""Every language with a catalogue (French, Dutch) is complete, negotiated, and
+switchable on every page."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
+
+from service.config import shipped_locales
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "service" / "translations" / "{locale}" / "LC_MESSAGES" / "messages.po"
@@ -13,9 +17,16 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None
 METHOD_MAP = [("**/.venv/**", "ignore"), ("**/templates/**.html", "jinja2"), ("**.py", "python")]
 
 
-def french_catalogue():
-    with open(str(CATALOGUE).format(locale="fr"), "rb") as po_file:
+TRANSLATED = shipped_locales()[1:]  # every language but English, found from the catalogues
+
+
+def catalogue(locale: str):
+    with open(str(CATALOGUE).format(locale=locale), "rb") as po_file:
         return read_po(po_file)
+
+
+def test_french_and_dutch_are_shipped():
+    assert {"fr", "nl"} <= set(TRANSLATED)
 
 
 def messages_in_source() -> set[str]:
@@ -28,20 +39,20 @@ def messages_in_source() -> set[str]:
     return found
 
 
-def test_every_message_in_the_source_has_a_french_translation():
-    catalogue = french_catalogue()
-    translated = {message.id if isinstance(message.id, str) else message.id[0] for message in catalogue
+@pytest.mark.parametrize("locale", TRANSLATED)
+def test_every_message_in_the_source_has_a_translation(locale):
+    translated = {message.id if isinstance(message.id, str) else message.id[0] for message in catalogue(locale)
                   if message.id and message.string and all(message.string) and not message.fuzzy}
     missing = sorted(messages_in_source() - translated)
-    assert missing == [], f"{len(missing)} messages lack a French translation, e.g. {missing[:3]}"
+    assert missing == [], f"{len(missing)} messages lack a translation in {locale}, e.g. {missing[:3]}"
 
 
-def test_french_translations_keep_every_placeholder():
+@pytest.mark.parametrize("locale", TRANSLATED)
+def test_translations_keep_every_placeholder(locale):
     import re
 
-    catalogue = french_catalogue()
     placeholder = re.compile(r"%\(\w+\)[sd]")
-    for message in catalogue:
+    for message in catalogue(locale):
         if message.id and message.string:
             ids = [message.id] if isinstance(message.id, str) else list(message.id)
             strings = [message.string] if isinstance(message.string, str) else list(message.string)
@@ -78,3 +89,11 @@ def test_every_page_offers_the_language_switch(seeded):
     html = seeded.test_client().get("/help-now").get_data(as_text=True)
     assert 'href="/language/fr?next=%2Fhelp-now"' in html
     assert 'href="/language/en?next=%2Fhelp-now"' in html
+    assert 'href="/language/nl?next=%2Fhelp-now" lang="nl" hreflang="nl">Nederlands</a>' in html
+
+
+def test_dutch_follows_accept_language_and_shows_the_flemish_lines_first(seeded):
+    client = seeded.test_client()
+    page = client.get("/help-now", headers={"Accept-Language": "nl-BE,nl;q=0.9"}).get_data(as_text=True)
+    assert 'lang="nl"' in page and "Nu hulp" in page
+    assert "België (Nederlandstalig)" in page and "Frankrijk</h3>" not in page

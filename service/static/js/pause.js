@@ -10,6 +10,8 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    var print = document.getElementById("print-page");
+    if (print) { print.addEventListener("click", function () { window.print(); }); }
     var exit = document.getElementById("quick-exit");
     if (!exit) { return; }
     exit.addEventListener("click", function (event) {
