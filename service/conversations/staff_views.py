@@ -38,16 +38,6 @@ def staff_zone(staff: StaffMember) -> ZoneInfo:
         return ZoneInfo(DEFAULT_ZONE)
 
 
-@blueprint.app_template_filter("staff_time")
-def staff_time(moment: dt.datetime | None) -> str:
-    if moment is None:
-        return ""
-    staff = current_staff()
-    zone = staff_zone(staff) if staff else ZoneInfo(DEFAULT_ZONE)
-    local = moment.replace(tzinfo=dt.UTC).astimezone(zone)
-    return f"{local:%Y-%m-%d %H:%M} ({zone.key})"
-
-
 def _thread_or_404(public_id: str, session=None) -> Conversation:
     conversation = (session or db.session).scalar(select(Conversation).where(Conversation.public_id == public_id))
     if conversation is None or conversation.kind != "thread":

@@ -98,7 +98,8 @@ def test_invalid_details_are_explained_and_kept(seeded, therapist):
 def test_cancel_and_move_until_the_cut_off_but_not_after(seeded, therapist):
     slot = first_free_slot(seeded, therapist)
     client = seeded.test_client()
-    open_with_key(client, booking_key(book_through_the_pages(client, therapist, slot.starts_at)))
+    key = booking_key(book_through_the_pages(client, therapist, slot.starts_at))
+    open_with_key(client, key)
     page = client.get("/booking/manage/move").get_data(as_text=True)
     later = re.findall(r'name="start" value="(\d{8}T\d{4})"', page)[3]
     # Other weeks page the same way as on the booking page.
@@ -112,6 +113,8 @@ def test_cancel_and_move_until_the_cut_off_but_not_after(seeded, therapist):
         assert booking.starts_at.strftime(SLOT_FORMAT) == later
         starts_at = booking.starts_at
     clock.freeze(starts_at - dt.timedelta(hours=23))
+    # Days later the visit has ended on the server (idle timeout): the key opens it again.
+    open_with_key(client, key)
     page = client.get("/booking/manage").get_data(as_text=True)
     assert "too late to change" in page
     refused = client.post("/booking/manage/cancel", data={"csrf_token": csrf_token_from(page)}, follow_redirects=True)
