@@ -3,7 +3,6 @@ message threads, keep internal notes, and turn a thread into an urgent case."""
 
 from __future__ import annotations
 
-import datetime as dt
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
