@@ -60,6 +60,26 @@ def wait_for(port: int) -> None:
     raise SystemExit(f"nothing listens on {port}")
 
 
+def wait_for_answers(port: int, path: str = "/healthz", seconds: int = 300) -> None:
+    """The masters listen at once; their workers answer only once the app is loaded,
+    which on a busy machine takes tens of seconds. Any answer from the app will do."""
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5):  # noqa: S310
+                return
+        except urllib.error.HTTPError as answer:
+            if answer.code < 500:
+                return
+        except OSError:
+            pass
+        time.sleep(1)
+    raise SystemExit(f"{path} was never answered")
+
+
 def prepare_database(url: str, environment: dict) -> None:
     from sqlalchemy import create_engine, text
 
@@ -341,6 +361,9 @@ def main() -> None:
     try:
         for port in (page_port, live_port, nginx_port):
             wait_for(port)
+        for _ in range(6):  # each of the page workers, twice
+            wait_for_answers(nginx_port)
+        wait_for_answers(nginx_port, "/live/events")  # the stream server: 404 without a session
         wrk_home(nginx_port, 2)  # warm-up
         before = wrk_home(nginx_port, arguments.wrk_seconds)
         results = asyncio.run(run_sessions(nginx_port, made, staff_cookie, arguments,
