@@ -381,20 +381,10 @@ def sse(event: str, data: dict, event_id: int | None = None) -> str:
     return f"{head}event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-# Streams look in the database with their own small pool, so that many open streams never
-# queue the pages' requests behind them in the same process (development server).
-STREAM_POOL_SIZE = 10
-
-
 def stream_sessions(app: Flask) -> sessionmaker:
-    made = app.extensions.get("pause_live_stream_sessions")
-    if made is None:
-        from service.db import make_engine
-
-        engine = make_engine(app.config["PAUSE"].database_url, pool_size=STREAM_POOL_SIZE)
-        made = app.extensions.setdefault("pause_live_stream_sessions",
-                                         sessionmaker(bind=engine, expire_on_commit=False))
-    return made
+    """The app's own sessions: in production the streams run in their own process
+    (deploy/gunicorn-live.conf.py), so their pool is theirs alone."""
+    return app.extensions["pause_db"]["sessionmaker"]
 
 
 def event_stream(app: Flask, live_id: int, side: str, after_id: int, zone: str) -> Iterator[str]:
