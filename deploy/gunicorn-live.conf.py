@@ -31,6 +31,8 @@ loglevel = "info"
 forwarded_allow_ips = "127.0.0.1"
 limit_request_line = 4094
 limit_request_fields = 60
+# The page server on the same host keeps gunicorn's default control socket.
+control_socket_disable = True
 
 
 def post_worker_init(worker) -> None:

@@ -60,6 +60,26 @@ def wait_for(port: int) -> None:
     raise SystemExit(f"nothing listens on {port}")
 
 
+def wait_for_answers(port: int, path: str = "/healthz", seconds: int = 300) -> None:
+    """The masters listen at once; their workers answer only once the app is loaded,
+    which on a busy machine takes tens of seconds. Any answer from the app will do."""
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5):  # noqa: S310
+                return
+        except urllib.error.HTTPError as answer:
+            if answer.code < 500:
+                return
+        except OSError:
+            pass
+        time.sleep(1)
+    raise SystemExit(f"{path} was never answered")
+
+
 def prepare_database(url: str, environment: dict) -> None:
     from sqlalchemy import create_engine, text
 
@@ -155,8 +175,7 @@ class Participant:
         self.token = ""
         self.connected = asyncio.Event()
         self.seen: set[int] = set()
-        self.sent = 0
-        self.refused = 0
+        self.last_id = 0
 
     def request(self, method: str, path: str, body: bytes = b"", extra: str = "") -> bytes:
         lines = [f"{method} {path} HTTP/1.1", "Host: localhost", f"Cookie: {self.cookie}", extra]
@@ -179,9 +198,21 @@ class Participant:
         self.post_connection = (reader, writer)
 
     async def listen(self) -> None:
+        """As a browser's EventSource: when the stream ends or breaks, reconnect after the
+        server's retry time, sending Last-Event-ID."""
+        while True:
+            try:
+                await self.listen_once()
+            except (ConnectionError, asyncio.IncompleteReadError, AssertionError, ValueError):
+                pass
+            self.bench.reconnections += 1
+            await asyncio.sleep(1.5)
+
+    async def listen_once(self) -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", self.bench.port)
         self.stream_writer = writer
-        writer.write(self.request("GET", self.events + "?after=0", extra="Accept: text/event-stream"))
+        resume = f"\r\nLast-Event-ID: {self.last_id}" if self.last_id else ""
+        writer.write(self.request("GET", self.events + "?after=0", extra="Accept: text/event-stream" + resume))
         status, headers = await read_head(reader)
         assert status == 200 and headers.get("content-type", "").startswith("text/event-stream"), status
         chunked = headers.get("transfer-encoding") == "chunked"
@@ -220,6 +251,7 @@ class Participant:
             self.bench.duplicates += 1
             return
         self.seen.add(message_id)
+        self.last_id = max(self.last_id, message_id)
         text = json.loads(fields["data"])["text"]
         match = re.match(r"bench (\d+) (visitor|staff) (\d+) (\d+\.\d+)$", text)
         if match and match.group(2) != self.side:
@@ -246,6 +278,7 @@ class Participant:
                 self.bench.acknowledged.add((self.live_id, self.side, number))
             else:
                 self.bench.errors += 1
+                self.bench.failed_statuses[status] = self.bench.failed_statuses.get(status, 0) + 1
             if headers.get("connection", "").lower() == "close":
                 writer.close()
                 reader, writer = await asyncio.open_connection("127.0.0.1", self.bench.port)
@@ -260,6 +293,8 @@ class Bench:
         self.acknowledged: set[tuple] = set()
         self.duplicates = 0
         self.errors = 0
+        self.reconnections = 0
+        self.failed_statuses: dict[int, int] = {}
 
 
 def process_tree(root: int) -> list[int]:
@@ -341,6 +376,9 @@ def main() -> None:
     try:
         for port in (page_port, live_port, nginx_port):
             wait_for(port)
+        for _ in range(6):  # each of the page workers, twice
+            wait_for_answers(nginx_port)
+        wait_for_answers(nginx_port, "/live/events")  # the stream server: 404 without a session
         wrk_home(nginx_port, 2)  # warm-up
         before = wrk_home(nginx_port, arguments.wrk_seconds)
         results = asyncio.run(run_sessions(nginx_port, made, staff_cookie, arguments,
@@ -381,7 +419,7 @@ async def run_sessions(port: int, made, staff_cookie: str, arguments, roots: lis
                 continue
     during = await loop.run_in_executor(None, wrk_home, port, arguments.wrk_seconds)
     await asyncio.gather(*talkers)
-    await asyncio.sleep(5)  # the last messages' delivery
+    await asyncio.sleep(10)  # the last messages' delivery
     for task in listeners:
         task.cancel()
     for participant in participants:
@@ -399,11 +437,15 @@ def report(results: dict, arguments) -> None:
 
     print(f"\n{arguments.sessions} sessions, {results['participants']} participants, a message every "
           f"{arguments.every:g} s each for {arguments.seconds} s\n")
-    print("| messages acknowledged | delivered | lost | duplicates | errors | p50 ms | p99 ms | max ms |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| messages acknowledged | delivered | lost | duplicates | failed posts | stream reconnections | "
+          "p50 ms | p99 ms | max ms |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     print(f"| {len(bench.acknowledged)} | {len(latencies)} | {lost} | {bench.duplicates} | {bench.errors} | "
+          f"{bench.reconnections} | "
           f"{statistics.median(latencies) if latencies else float('nan'):.1f} | {percentile(0.99):.1f} | "
           f"{latencies[-1] if latencies else float('nan'):.1f} |")
+    if bench.failed_statuses:
+        print(f"\nfailed posts by status: {dict(sorted(bench.failed_statuses.items()))}")
     ratio = results["home_during"] / results["home_before"] if results["home_before"] else float("nan")
     print(f"\n| home page, wrk 16 connections | requests/s |\n| --- | --- |\n"
           f"| no session running | {results['home_before']:,.0f} |\n"

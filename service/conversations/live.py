@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -19,7 +20,8 @@ from flask import Flask, current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 
 from booking.models import LIVE as BOOKED_STATUS
 from booking.models import Booking, TherapistProfile
@@ -36,6 +38,8 @@ from service.conversations.live_models import (
     StaffedHours,
 )
 from service.conversations.models import CLOSED, STAFF, VISITOR, Conversation, Message
+
+log = logging.getLogger(__name__)
 
 # The visitor and the therapist may open a booked session this long before its start.
 OPENS_BEFORE = dt.timedelta(minutes=10)
@@ -377,27 +381,38 @@ def sse(event: str, data: dict, event_id: int | None = None) -> str:
     return f"{head}event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
+def stream_sessions(app: Flask) -> sessionmaker:
+    """The app's own sessions: in production the streams run in their own process
+    (deploy/gunicorn-live.conf.py), so their pool is theirs alone."""
+    return app.extensions["pause_db"]["sessionmaker"]
+
+
 def event_stream(app: Flask, live_id: int, side: str, after_id: int, zone: str) -> Iterator[str]:
     """Server-sent events for one participant: each message above `after_id` once, in
     order, with its id as the event id (so the browser's Last-Event-ID resumes exactly),
     and the session's state when it changes. No database transaction stays open while
     it waits: each look is its own short session."""
-    from service.db import db
-
     started = clock.now()
     last_state = None
     yield "retry: 1500\n\n"
     with app.extensions["pause_live_bus"].listening(live_id) as woken:
         while True:
             woken.clear()
-            with app.app_context():
-                live = db.session.get(LiveSession, live_id)
-                if live is None:
-                    return
-                lines = lines_after(db.session, live.conversation_id, after_id)
-                now = clock.now()
-                state = state_of(db.session, live, now)
-                place = place_in_queue(db.session, live) if state == WAITING else 0
+            try:
+                with app.app_context(), stream_sessions(app)() as session:
+                    live = session.get(LiveSession, live_id)
+                    if live is None:
+                        return
+                    lines = lines_after(session, live.conversation_id, after_id)
+                    now = clock.now()
+                    state = state_of(session, live, now)
+                    place = place_in_queue(session, live) if state == WAITING else 0
+            except SQLAlchemyError:
+                # The database is busy or away: say nothing, look again shortly. The
+                # browser keeps its place (the last id it saw), so nothing is lost.
+                log.warning("live stream: the database did not answer; looking again")
+                woken.wait(1)
+                continue
             if (state, place) != last_state:
                 last_state = (state, place)
                 yield sse("state", {"state": state, "place": place})
