@@ -9,7 +9,7 @@ from tests.conftest import csrf_token_from
 MODULE = "understanding-your-thoughts"
 
 
-def test_catalogue_lists_the_six_modules_in_order(seeded):
+def test_catalogue_lists_the_modules_for_oneself_in_order(seeded):
     page = seeded.test_client().get("/self-help/").get_data(as_text=True)
     slugs = re.findall(r'<h2><a href="/self-help/([a-z0-9-]+)">', page)
     assert slugs == [
@@ -19,7 +19,13 @@ def test_catalogue_lists_the_six_modules_in_order(seeded):
         "coping-with-shame-and-low-mood",
         "building-a-good-life",
         "getting-professional-help",
+        "managing-sexual-fantasies",
+        "living-safely-around-children",
+        "if-the-police-contact-you",
+        "for-young-people",
     ]
+    # The module for family and friends has its own track (/family).
+    assert "supporting-someone-close" not in slugs
 
 
 def test_module_page_lists_steps_and_starts_at_the_first(seeded):

@@ -17,7 +17,7 @@ CSS_URL = re.compile(r"url\(\s*['\"]?([^)'\"]+)")
 STAFF_CALENDAR = ("/staff/appointments/?",)
 
 
-@pytest.mark.parametrize("locale", ["en", "fr"])
+@pytest.mark.parametrize("locale", ["en", "fr", "nl"])
 def test_every_reachable_page_answers_and_links_only_to_this_site(seeded, locale):
     seen = crawl(seeded, seeded.test_client(), "/", locale)
     assert len(seen) > 40

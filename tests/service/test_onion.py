@@ -50,7 +50,11 @@ def test_another_host_over_http_is_not_the_onion_site(production):
 
 
 def test_without_an_onion_host_there_is_no_onion_location(tmp_path):
-    app = make_test_app(tmp_path)
+    app = make_test_app(tmp_path, database_url=f"sqlite:///{tmp_path / 'plain.db'}")
     with app.app_context():
         metadata.create_all(db.engine)
-    assert "Onion-Location" not in app.test_client().get("/", base_url="https://localhost").headers
+    try:
+        assert "Onion-Location" not in app.test_client().get("/", base_url="https://localhost").headers
+    finally:
+        with app.app_context():
+            db.engine.dispose()

@@ -11,7 +11,8 @@ from tests.booking.conftest import therapist  # noqa: F401 - the fixture
 
 PAGES = ["/", "/self-help/", "/self-help/understanding-your-thoughts",
          "/self-help/staying-safe-online/what-the-law-says", "/check/", "/check/self-reflection/1", "/help-now",
-         "/help-now/contact", "/booking/", "/booking/manage", "/key/", "/privacy", "/about", "/confidentiality"]
+         "/help-now/contact", "/booking/", "/booking/manage", "/key/", "/privacy", "/about", "/confidentiality",
+         "/family", "/self-help/staying-safe-online/one-page"]
 ASSET = re.compile(r"""(?:src|href)="(/static/[^"]+)\"""")
 
 
