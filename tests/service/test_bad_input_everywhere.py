@@ -56,6 +56,8 @@ HOSTILE = [
 WRITTEN_WHEN_REFUSED = {
     "audit_entries": "a refused sign-in step or staff action is itself audited",
     "staff_sessions": "any request of a signed-in colleague keeps the session alive (its last-seen time)",
+    "visitor_sessions": "a visitor's session keeps what the form showed back (a message, the key left open) "
+                        "and moves its idle expiry on",
 }
 
 
