@@ -47,7 +47,11 @@ def portal(request, tmp_path, postgres_schema):
             # The same app, with its sessions in Redis (what PAUSE_REDIS_URL gives).
             app = make_test_app(tmp_path, redis_url=REDIS_URL)
         seed(app)
-        yield app
+        try:
+            yield app
+        finally:
+            with app.app_context():
+                db.engine.dispose()  # before the tables are emptied (PostgreSQL)
     if request.param == "redis":
         _empty_redis()
 
