@@ -135,6 +135,8 @@ def test_a_copied_cookie_stops_working_when_the_session_ends(portal, ending):
     assert stored(portal) == (1 if ending == "close" else 0)  # closing keeps a "key closed" message
 
 
+# Ten thousand real requests: minutes on a loaded machine, not the suite's usual 240 s.
+@pytest.mark.timeout(1200)
 def test_ten_thousand_first_visits_store_no_session(portal):
     client = portal.test_client(use_cookies=False)
     pages = ["/", "/self-help/", f"/self-help/{MODULE}", f"/self-help/{MODULE}/{STEP}", "/about", "/help-now",
