@@ -58,6 +58,8 @@ WRITTEN_WHEN_REFUSED = {
     "staff_sessions": "any request of a signed-in colleague keeps the session alive (its last-seen time)",
     "staff_members": "a wrong second-factor code counts for the account even when the change it came with is refused",
     "outbox_messages": "the admins are told when wrong codes lock an account's second factor",
+    "visitor_sessions": "a visitor's session keeps what the form showed back (a message, the key left open) "
+                        "and moves its idle expiry on",
 }
 
 

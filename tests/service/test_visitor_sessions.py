@@ -47,7 +47,11 @@ def portal(request, tmp_path, postgres_schema):
             # The same app, with its sessions in Redis (what PAUSE_REDIS_URL gives).
             app = make_test_app(tmp_path, redis_url=REDIS_URL)
         seed(app)
-        yield app
+        try:
+            yield app
+        finally:
+            with app.app_context():
+                db.engine.dispose()  # before the tables are emptied (PostgreSQL)
     if request.param == "redis":
         _empty_redis()
 
@@ -131,6 +135,8 @@ def test_a_copied_cookie_stops_working_when_the_session_ends(portal, ending):
     assert stored(portal) == (1 if ending == "close" else 0)  # closing keeps a "key closed" message
 
 
+# Ten thousand real requests: minutes on a loaded machine, not the suite's usual 240 s.
+@pytest.mark.timeout(1200)
 def test_ten_thousand_first_visits_store_no_session(portal):
     client = portal.test_client(use_cookies=False)
     pages = ["/", "/self-help/", f"/self-help/{MODULE}", f"/self-help/{MODULE}/{STEP}", "/about", "/help-now",
