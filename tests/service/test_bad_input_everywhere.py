@@ -165,6 +165,14 @@ def explored_portal(app, therapist, make_staff) -> Portal:
                                                   "/publish")).status_code == 302
     retired = make_staff("retired", roles=("editor",))
     assert post_form(staff, form_on(staff, "/staff/people", f"/{retired.id}/disable")).status_code == 302
+    with app.app_context(), db.transaction() as session:  # mail set aside, for /staff/mail's forms
+        from service.clock import clock
+        from service.crypto import seal
+        from service.outbox import UNUSABLE_ADDRESS, OutboxMessage
+
+        session.add(OutboxMessage(sealed_recipient=seal("john.doe@[gmail.com"), subject="Pause: a reminder",
+                                  body="Reminder", created_at=clock.now(), next_attempt_at=clock.now(), attempts=1,
+                                  urgent=False, failures=1, failure=UNUSABLE_ADDRESS, set_aside_at=clock.now()))
     crawled(staff, "/staff/", "en", prefix="/staff", once=STAFF_CALENDAR)
 
     theo = app.test_client()
