@@ -191,6 +191,14 @@ def explored_portal(app, therapist, make_staff) -> Portal:
     with app.app_context(), db.transaction() as session:
         newcomer = auth_services.create_staff(session, "newcomer", "Newcomer", "newcomer@example.org", {"editor"}, None)
         invitation = auth_services.invite(session, newcomer, None)
+    with app.app_context(), db.transaction() as session:  # mail set aside, for /staff/mail's forms
+        from service.clock import clock
+        from service.crypto import seal
+        from service.outbox import UNUSABLE_ADDRESS, OutboxMessage
+
+        session.add(OutboxMessage(sealed_recipient=seal("john.doe@[gmail.com"), subject="Pause: a reminder",
+                                  body="Reminder", created_at=clock.now(), next_attempt_at=clock.now(), attempts=1,
+                                  urgent=False, failures=1, failure=UNUSABLE_ADDRESS, set_aside_at=clock.now()))
     crawled(staff, "/staff/", "en", prefix="/staff", once=STAFF_CALENDAR)
 
     theo = app.test_client()
