@@ -215,12 +215,19 @@ def enrol(token: str):
 @blueprint.get("/")
 @any_staff
 def home():
+    from flask import session as browser_session
+
     from service import workspace
 
     staff = current_staff()
+    # Refreshing by itself is the staff member's choice (WCAG 2.2.1, timing adjustable):
+    # once chosen it works with JavaScript off too, and it is remembered for the visit.
+    chosen = request.args.get("refresh")
+    if chosen in ("on", "off"):
+        browser_session["home_refresh"] = chosen == "on"
     sections = workspace.attention_for(db.session, clock.now(), staff)
     return render_template("staff/home.html", staff=staff, sections=sections, attention=workspace.count(sections),
-                           refresh_seconds=60)
+                           refresh_seconds=60 if browser_session.get("home_refresh") else None)
 
 
 def _staff_session_key() -> str:

@@ -323,7 +323,7 @@ def test_the_explored_forms_reach_every_post_address(portal):
 
 # Every field of every form times every value, each checked against a dump of every
 # table: minutes on a loaded two-core machine, and more with each new staff form.
-@pytest.mark.timeout(900)
+@pytest.mark.timeout(1800)
 def test_hostile_values_in_every_field_of_every_form(portal):
     tried = 0
     for client, form in portal.forms:

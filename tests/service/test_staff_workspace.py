@@ -41,7 +41,10 @@ def test_the_home_lists_urgent_requests_with_their_waiting_time_and_counts_them_
     clock.advance(dt.timedelta(minutes=12))
     home = duty.get("/staff/").get_data(as_text=True)
     assert "<title>(1) Pause</title>" in home
+    assert 'http-equiv="refresh"' not in home, "refreshing by itself is the staff member's choice (WCAG 2.2.1)"
+    home = duty.get("/staff/?refresh=on").get_data(as_text=True)
     assert '<meta http-equiv="refresh" content="60">' in home
+    assert '<meta http-equiv="refresh" content="60">' in duty.get("/staff/").get_data(as_text=True), "remembered"
     section = home[home.index('id="attention-urgent-requests"'):]
     assert "waiting 12 min" in section[:section.index("</section>")]
     assert 'http-equiv="refresh"' not in duty.get("/staff/duty/").get_data(as_text=True), "only the home refreshes"
