@@ -203,8 +203,42 @@ def mail_not_sent(session: Session, _now: dt.datetime, _staff) -> list[Item]:
     number, oldest = session.execute(select(func.count(), func.min(OutboxMessage.created_at)).where(failing)).one()
     if not number:
         return []
-    return [Item(_("%(count)d e-mails could not be sent", count=number), url_for("staff.privacy_inventory"), oldest,
+    return [Item(_("%(count)d e-mails could not be sent", count=number), url_for("mail.set_aside"), oldest,
                  urgent=True)]
+
+
+def threads_waiting(session: Session, now: dt.datetime, staff) -> list[Item]:
+    """Message threads waiting for a counsellor: past or near the promised reply time
+    first. Only the thread's state, never the visitor's words."""
+    from flask import url_for
+
+    from service.conversations.services import threads_needing_attention
+
+    items = []
+    for thread in threads_needing_attention(session, now):
+        if thread.assigned_to_id not in (None, staff.id):
+            continue  # held by a colleague: theirs to answer
+        if thread.overdue:
+            title = _("A message thread is past its promised reply time")
+        elif thread.due_soon:
+            title = _("A message thread is near its promised reply time")
+        else:
+            title = _("A message thread is waiting for an answer")
+        detail = _("from a relative or friend") if thread.from_relative else ""
+        items.append(Item(title, url_for("staff_messages.thread", public_id=thread.public_id), None,
+                          urgent=thread.overdue, detail=detail))
+    return items
+
+
+def walk_ins_waiting(session: Session, now: dt.datetime, _staff) -> list[Item]:
+    from flask import url_for
+
+    from service.conversations.live import walk_in_queue
+    from service.words import word
+
+    return [Item(_("A walk-in chat is waiting (%(language)s)", language=word(entry.language, "language")),
+                 url_for("staff_live.queue"), entry.queued_at, urgent=entry.past_limit)
+            for entry in walk_in_queue(session, now)]
 
 
 register_attention("urgent-requests", ("duty", "admin"), urgent_requests, _l("Urgent requests"))
@@ -215,3 +249,5 @@ register_attention("sessions-today", ("therapist",), my_sessions_today, _l("Your
 register_attention("resources", ("editor", "publisher", "admin"), resources_to_verify,
                    _l("Crisis resources due for verification"))
 register_attention("mail", ("admin",), mail_not_sent, _l("Mail that could not be sent"))
+register_attention("threads", ("counsellor", "duty"), threads_waiting, _l("Message threads"))
+register_attention("walk-in", ("counsellor", "duty"), walk_ins_waiting, _l("Walk-in chat queue"))
