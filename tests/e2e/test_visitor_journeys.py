@@ -97,7 +97,7 @@ def test_a_key_holder_keeps_an_answer_across_browsers_downloads_it_and_forgets_i
     assert re.fullmatch(r"[0-9A-Z]{4}(-[0-9A-Z]{4}){4}", key)
 
     first.goto(live_server.url + f"/self-help/{MODULE}/noticing-patterns")
-    first.locator("textarea").fill(answer)
+    first.locator("textarea[name=text]").fill(answer)
     first.locator("#exercise button[type=submit]").click()
     first.locator(".saved-note").wait_for()
 
@@ -108,7 +108,7 @@ def test_a_key_holder_keeps_an_answer_across_browsers_downloads_it_and_forgets_i
     second.locator("form[action='/key/open'] button").click()
     second.locator(".message-success").wait_for()
     second.goto(live_server.url + f"/self-help/{MODULE}/noticing-patterns")
-    assert second.locator("textarea").input_value() == answer
+    assert second.locator("textarea[name=text]").input_value() == answer
 
     second.goto(live_server.url + "/key/")
     with second.expect_download() as download_info:
