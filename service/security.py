@@ -48,6 +48,18 @@ def rate_limit(limit_value, **options):
     return decorate
 
 
+def shared_rate_limit(limit_value, scope: str, **options):
+    """`limiter.shared_limit` (one allowance across several views), marked like rate_limit."""
+    limit = limiter.shared_limit(limit_value, scope, **options)
+
+    def decorate(view):
+        limited = limit(view)
+        limited.rate_limited = True
+        return limited
+
+    return decorate
+
+
 def _check_only_limited_views(app: Flask) -> None:
     """Flask-Limiter weighs meta limits, exemption scopes and decorated limits for every
     request, a fifth of the cost of a form post. Pause declares no default, application

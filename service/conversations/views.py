@@ -17,7 +17,7 @@ from service.conversations.models import VISITOR
 from service.db import db
 from service.i18n import current_locale
 from service.privacy import client_fingerprint
-from service.security import limiter
+from service.security import shared_rate_limit
 from service.visitor import services as keys
 from service.visitor.current import current_key_id, key_opened, remember_open_key
 
@@ -45,8 +45,7 @@ def throttled(view):
     against one allowance per client and one per key, checked before any work. Shared
     limits, so writing through several pages does not multiply the allowance."""
     for scope, key_func in (("talk-client", client_fingerprint), ("talk-key", _per_key)):
-        view = limiter.shared_limit(_message_limit, scope, key_func=key_func, methods=["POST"])(view)
-    view.rate_limited = True  # the mark service.security.rate_limit sets: checked for this view
+        view = shared_rate_limit(_message_limit, scope, key_func=key_func, methods=["POST"])(view)
     return view
 
 
