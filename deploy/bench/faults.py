@@ -321,6 +321,7 @@ class Portal:
             ("listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;"), ("listen [::]:443 ssl http2;", ""),
             ("server_name pause.example.org;", "server_name localhost;"),
             ("/etc/ssl/pause/", f"{self.folder}/"), ("/var/log/nginx/", f"{self.folder}/"),
+            ("/var/cache/nginx/", f"{self.folder}/"),
             ("server 127.0.0.1:8000;", f"server 127.0.0.1:{self.app_port};"), ("/opt/pause/app/", f"{ROOT}/"),
         ):
             site = site.replace(old, new)

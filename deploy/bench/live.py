@@ -363,7 +363,7 @@ def main() -> None:
     for old, new in (("listen 443 ssl http2;", f"listen 127.0.0.1:{nginx_port};"), ("listen [::]:443 ssl http2;", ""),
                      ("server 127.0.0.1:8000;", f"server 127.0.0.1:{page_port};"),
                      ("server 127.0.0.1:8001;", f"server 127.0.0.1:{live_port};"),
-                     ("/var/log/nginx/", f"{tmp}/"), ("/opt/pause/app/", f"{ROOT}/")):
+                     ("/var/log/nginx/", f"{tmp}/"), ("/var/cache/nginx/", f"{tmp}/"), ("/opt/pause/app/", f"{ROOT}/")):
         site = site.replace(old, new)
     site = "\n".join(line for line in site.splitlines() if "ssl_" not in line)
     (tmp / "site.conf").write_text(site)

@@ -170,7 +170,7 @@ def onion_site(tmp_path_factory):
             ("listen 80;", f"listen 127.0.0.1:{http_port};"), ("listen [::]:80;", ""),
             ("listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;"), ("listen [::]:443 ssl http2;", ""),
             ("server_name pause.example.org;", "server_name localhost;"),
-            ("/etc/ssl/pause/", f"{folder}/"), ("/var/log/nginx/", f"{folder}/"),
+            ("/etc/ssl/pause/", f"{folder}/"), ("/var/log/nginx/", f"{folder}/"), ("/var/cache/nginx/", f"{folder}/"),
             ("server 127.0.0.1:8000;", f"server 127.0.0.1:{app_port};"), ("/opt/pause/app/", f"{ROOT}/")),
         "pause-onion.conf": (
             ("listen 127.0.0.1:8081 proxy_protocol;", f"listen 127.0.0.1:{onion_port} proxy_protocol;"),
@@ -222,7 +222,11 @@ def test_under_the_onion_address_pages_are_http_without_hsts_and_with_a_cookie_t
     assert status == 200, "no redirect to https"
     assert_onion_page(headers, home)
     # The quick exit is on the page and its script loads from nginx, over http, without HSTS.
-    assert f'id="quick-exit" href="{QUICK_EXIT}"' in home
+    # Quick exit goes through /exit on this site (it ends the visit), then to the neutral site.
+    assert 'id="quick-exit" href="/exit"' in home
+    status, headers, _ = browser.open("/exit")
+    assert status in (302, 303) and headers["Location"] == QUICK_EXIT and "Clear-Site-Data" in headers
+    assert "Strict-Transport-Security" not in headers
     script = re.search(r'src="(/static/js/pause\.[0-9a-f]{12}\.js)"', home).group(1)
     status, headers, body = browser.open(script)
     assert status == 200 and "window.location.replace" in body and "Strict-Transport-Security" not in headers
