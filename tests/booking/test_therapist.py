@@ -33,6 +33,7 @@ def test_the_therapist_sees_the_booking_reads_the_note_and_marks_it_attended(see
     assert "The video link is on its way." in visitor.get("/booking/manage").get_data(as_text=True)
     clock.freeze(slot.starts_at)  # an outcome is recorded once the session has started
     sign_in(staff, therapist.account)
+    page = staff.get(f"/staff/appointments/{reference}").get_data(as_text=True)  # a form of this sign-in
     staff.post(f"/staff/appointments/{reference}/status", data={"csrf_token": csrf_token_from(page),
                                                                 "status": "attended"})
     with seeded.app_context():

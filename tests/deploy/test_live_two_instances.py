@@ -8,8 +8,10 @@ instance by Redis pub/sub, well before the stream's own 15-second look."""
 from __future__ import annotations
 
 import datetime as dt
+import grp
 import json
 import os
+import pwd
 import queue
 import re
 import shutil
@@ -49,12 +51,14 @@ def site_for(name: str, https_port: int, page_port: int, live_port: int, tmp: Pa
         ("/opt/pause/app/deploy/nginx/live.conf", f"{tmp}/live-{name}.conf"),
         ("listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;"), ("listen [::]:443 ssl http2;", ""),
         ("server_name pause.example.org;", "server_name localhost;"),
-        ("/etc/ssl/pause/", f"{tmp}/"), ("/var/log/nginx/pause.", f"{tmp}/{name}."), ("/opt/pause/app/", f"{ROOT}/"),
+        ("/etc/ssl/pause/", f"{tmp}/"), ("/var/log/nginx/pause.", f"{tmp}/{name}."), ("/var/cache/nginx/", f"{tmp}/"),
+        ("/opt/pause/app/", f"{ROOT}/"),
     ):
         assert old in site, old
         site = site.replace(old, new)
     if not first:
-        site = "\n".join(line for line in site.splitlines() if not line.startswith("log_format"))
+        # The maps, the log format and the page cache are the http block's, declared once.
+        site = site[site.index(f"upstream pause_app_{name}"):]
     return site
 
 
@@ -95,7 +99,9 @@ def two_instances(tmp_path):
         sites.append(site_for(name, https_port, page_port, live_port, tmp_path, index == 0))
         bases[name] = f"https://localhost:{https_port}"
     (tmp_path / "sites.conf").write_text("\n".join(sites))
+    owner = ROOT.stat()  # nginx's workers write its page cache here, as the checkout's owner
     (tmp_path / "nginx.conf").write_text(
+        f"user {pwd.getpwuid(owner.st_uid).pw_name} {grp.getgrgid(owner.st_gid).gr_name};\n"
         f"worker_processes 1; pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log;\n"
         "events { worker_connections 256; }\n"
         f"http {{ include /etc/nginx/mime.types; client_body_temp_path {tmp_path}/body; "
@@ -143,7 +149,7 @@ def chat_appointment_starting_soon(settings: dict):
             normalise_key(key)), anonymous_key_id=None, status="booked", modality="chat", language="en",
             starts_at=now + dt.timedelta(minutes=5), ends_at=now + dt.timedelta(minutes=55), session_day=now.date(),
             sealed_note=None, sealed_contact=None, sealed_reminder_email=None, sealed_therapist_message=None,
-            calendar_title="", created_at=now, reminded_day_before_at=None, reminded_hour_before_at=None,
+            sealed_calendar_title=None, created_at=now, reminded_day_before_at=None, reminded_hour_before_at=None,
             details_erased_at=None, reduced_at=None)
         session.add(booking)
     with app.app_context():
