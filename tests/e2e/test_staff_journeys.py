@@ -69,7 +69,7 @@ def test_editor_drafts_publisher_publishes_and_rolls_back(live_server, staff_pag
     # Restoring is a change too: a second person publishes it.
     admin = staff_pages("ada", ("admin",), javascript)
     admin.goto(base + f"/staff/content/module/{MODULE}")
-    admin.get_by_role("button", name="Publish").click()
+    admin.get_by_role("button", name="Publish now").click()
     admin.locator(".message-success").wait_for()
     public.goto(base + f"/language/en?next=/self-help/{MODULE}/{STEP}")
     assert public.locator("article h1").inner_text() != "Thoughts are not deeds"
