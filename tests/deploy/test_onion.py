@@ -26,7 +26,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DATA_KEY, csrf_token_from
+from tests.conftest import DATA_KEY, csrf_token_from, on_postgres
+
+# nginx, tor's configuration and a portal of its own (on SQLite): nothing here depends on
+# the suite's database, so it runs once, in the SQLite suite.
+pytestmark = pytest.mark.skipif(on_postgres(), reason="runs once, in the SQLite suite")
 
 ROOT = Path(__file__).resolve().parents[2]
 ONION = "pausetestonion" + "a" * 38 + "2345.onion"  # 56 characters of base 32, like a v3 address
