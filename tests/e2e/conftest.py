@@ -25,6 +25,19 @@ CHROMIUM_ARGS = [
 QUICK_EXIT_PAGE = "<!doctype html><title>Weather</title><h1>Weather</h1>"
 
 
+def pytest_collection_modifyitems(config, items):
+    """The browser journeys run once, in the SQLite suite: what they prove is what a
+    visitor sees and does, and every rule beneath them runs on both databases in the
+    other packages' tests. Running them twice side by side doubled CI's longest part."""
+    from tests.conftest import on_postgres
+
+    if on_postgres():
+        skip = pytest.mark.skip(reason="browser journeys run once, in the SQLite suite")
+        for item in items:
+            if "/tests/e2e/" in str(item.fspath):
+                item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not shutil.which("chromium") and not shutil.which(CHROMIUM):
