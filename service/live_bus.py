@@ -76,7 +76,9 @@ class Bus:
         if self._publisher is None:
             import redis
 
-            self._publisher = redis.Redis.from_url(self.redis_url, socket_timeout=1, socket_connect_timeout=1)
+            from service.security import redis_options
+
+            self._publisher = redis.Redis.from_url(self.redis_url, **redis_options())
         return self._publisher
 
     def _start_subscriber(self) -> None:

@@ -90,8 +90,11 @@ class RedisStore:
     def __init__(self, url: str) -> None:
         import redis
 
-        # A Redis that hangs costs a request a second at most, never the worker.
-        self.redis = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        from service.security import redis_options
+
+        # A Redis that hangs costs a request a fraction of a second, never the worker: the
+        # same short timeouts and no retries as the rate limits (README, "Faults").
+        self.redis = redis.Redis.from_url(url, **redis_options())
         self.errors = redis.RedisError
 
     def get(self, digest: str) -> tuple[bytes, dt.datetime] | None:

@@ -162,7 +162,7 @@ def queued(tmp_path, database_server):
         from sqlalchemy import text
 
         with db.transaction() as session:
-            session.execute(text("TRUNCATE outbox_messages, job_locks"))
+            session.execute(text("TRUNCATE outbox_messages, job_locks CASCADE"))
             for number in range(MESSAGES):
                 outbox.queue(session, f"person{number:02d}@example.org", "Pause: a note", "A note.")
     yield app

@@ -28,6 +28,11 @@ def test_a_frozen_redis_makes_no_request_wait_more_than_a_second(tmp_path, postg
         client = app.test_client()
         token = csrf_token_from(client.get("/key/").get_data(as_text=True))
         assert client.post("/key/open", data={"csrf_token": token, "key": KEY}).status_code == 422  # Redis counts
+        # What the same request costs with Redis answering (checking a key is argon2id, and
+        # the machine may be busy): the freeze may add less than a second to it.
+        started = time.monotonic()
+        client.post("/key/open", data={"csrf_token": token, "key": KEY})
+        usual = time.monotonic() - started
         redis.freeze()
         waits, answers = [], []
         for _ in range(12):
@@ -35,7 +40,7 @@ def test_a_frozen_redis_makes_no_request_wait_more_than_a_second(tmp_path, postg
             answers.append(client.post("/key/open", data={"csrf_token": token, "key": KEY}).status_code)
             waits.append(time.monotonic() - started)
         # redis-py's defaults waited 5-10 s here; a gunicorn thread must not.
-        assert max(waits) < 1.0, waits
+        assert max(waits) < usual + 1.0, (usual, waits)
         # The limit still holds, counted in the process while Redis is away.
         assert answers[-1] == 429 and set(answers) <= {422, 429}
     finally:
