@@ -104,7 +104,8 @@ def test_no_marker_outlives_its_retention_period(seeded, therapist, make_staff, 
     sign_in(staff, duty)
     reference = re.search(r'href="/staff/duty/([0-9A-F]+)"', staff.get("/staff/duty/").get_data(as_text=True)).group(1)
     page = staff.get(f"/staff/duty/{reference}").get_data(as_text=True)
-    revealed = staff.post(f"/staff/duty/{reference}/reveal", data={"csrf_token": csrf_token_from(page)})
+    revealed = staff.post(f"/staff/duty/{reference}/reveal", data={"csrf_token": csrf_token_from(page)},
+                          follow_redirects=True)
     assert MARKERS["urgent message"] in revealed.get_data(as_text=True)
     staff.post(f"/staff/duty/{reference}/close", data={"csrf_token": csrf_token_from(page), "outcome": "talked"})
 
