@@ -29,6 +29,7 @@ import msgspec
 from flask import Flask, Request, Response, current_app, g, session
 from flask_session.base import ServerSideSession, ServerSideSessionInterface
 from sqlalchemy import DateTime, LargeBinary, String, delete, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service import crypto
@@ -58,19 +59,30 @@ def _digest(sid: str) -> str:
 
 
 class DatabaseStore:
+    # With the database away, a visitor reads on as a first visit and the answer keeps
+    # nothing, as with Redis away: the page (the 503 that gives back an urgent request as
+    # typed, say) must not fail on the session instead.
     def get(self, digest: str) -> tuple[bytes, dt.datetime] | None:
-        with db.engine.connect() as connection:
-            row = connection.execute(select(VisitorSession.sealed_data, VisitorSession.expires_at)
-                                     .where(VisitorSession.id_digest == digest)).first()
+        try:
+            with db.engine.connect() as connection:
+                row = connection.execute(select(VisitorSession.sealed_data, VisitorSession.expires_at)
+                                         .where(VisitorSession.id_digest == digest)).first()
+        except SQLAlchemyError:
+            log.warning("visitor sessions: the database cannot be reached")
+            return None
         return (bytes(row[0]), row[1]) if row else None
 
     def put(self, digest: str, sealed: bytes, expires_at: dt.datetime) -> None:
         table = VisitorSession.__table__
-        with db.engine.begin() as connection:
-            updated = connection.execute(table.update().where(table.c.id_digest == digest)
-                                         .values(sealed_data=sealed, expires_at=expires_at)).rowcount
-            if not updated:
-                connection.execute(table.insert().values(id_digest=digest, sealed_data=sealed, expires_at=expires_at))
+        try:
+            with db.engine.begin() as connection:
+                updated = connection.execute(table.update().where(table.c.id_digest == digest)
+                                             .values(sealed_data=sealed, expires_at=expires_at)).rowcount
+                if not updated:
+                    connection.execute(table.insert().values(id_digest=digest, sealed_data=sealed,
+                                                             expires_at=expires_at))
+        except SQLAlchemyError:
+            log.warning("visitor sessions: the database cannot be reached; this answer keeps nothing")
 
     def delete(self, digest: str) -> None:
         with db.engine.begin() as connection:
