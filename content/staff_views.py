@@ -141,20 +141,26 @@ def edit(kind: str, slug: str, number: int):
             document = editing.moved_step(document, int(action.rsplit("-", 1)[1]),
                                           -1 if action.startswith("up") else 1)
         else:
-            with db.transaction() as session:
-                problems = publishing.save_draft(session, current_staff(), session.merge(draft), document, note,
-                                                 _default_locale(), _locales())
-                if not problems and action == "submit":
-                    publishing.submit_for_review(session, current_staff(), draft)
+            problems = _save_or_submit(draft, document, note, action)
             if not problems:
-                flash(_("Sent for review.") if action == "submit" else _("Draft saved."), "success")
-                if action == "submit":
-                    return redirect(url_for(".item", kind=kind, slug=slug))
-                return redirect(url_for(".edit", kind=kind, slug=slug, number=number))
+                return redirect(url_for(".item", kind=draft.kind, slug=draft.slug) if action == "submit"
+                                else url_for(".edit", kind=draft.kind, slug=draft.slug, number=draft.number))
             status = 422
     return render_template("staff_content/edit.html", kind=kind, slug=slug, draft=draft, document=document,
                            note=note, problems=problems, locales=_locales(), confirm_form=ConfirmForm(),
                            missing=documents.missing_translations(kind, document, _locales())), status
+
+
+def _save_or_submit(draft, document: dict, note: str, action: str) -> list[str]:
+    """Saves the draft (and sends it for review on "submit"); the problems, if refused."""
+    with db.transaction() as session:
+        problems = publishing.save_draft(session, current_staff(), session.merge(draft), document, note,
+                                         _default_locale(), _locales())
+        if not problems and action == "submit":
+            publishing.submit_for_review(session, current_staff(), draft)
+    if not problems:
+        flash(_("Sent for review.") if action == "submit" else _("Draft saved."), "success")
+    return problems
 
 
 def _restored_typing():
@@ -187,13 +193,8 @@ def _edit_resources(draft):
         if action == "add-resource":
             document = resource_form.with_empty_resource(document, _locales())
         elif action in ("save", "submit"):
-            with db.transaction() as session:
-                problems = publishing.save_draft(session, current_staff(), session.merge(draft), document, note,
-                                                 _default_locale(), _locales())
-                if not problems and action == "submit":
-                    publishing.submit_for_review(session, current_staff(), draft)
+            problems = _save_or_submit(draft, document, note, action)
             if not problems:
-                flash(_("Sent for review.") if action == "submit" else _("Draft saved."), "success")
                 return redirect(url_for(".item", kind=draft.kind, slug=draft.slug) if action == "submit"
                                 else url_for(".edit", kind=draft.kind, slug=draft.slug, number=draft.number))
             status = 422
