@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
 
 from booking.models import MODALITIES, TherapistProfile
 from content.sanitize import clean_source
+from service.words import known_zones
 
 # The number fields: name, smallest, largest.
 NUMBERS = (("session_minutes", 15, 180), ("buffer_minutes", 0, 120), ("notice_hours", 0, 336),
@@ -102,7 +102,7 @@ def read(form, locales: tuple[str, ...] | list[str]) -> tuple[Typed, Changes | N
                                           "%(limit)d.", length=len(text["introduction"]), limit=MAX_INTRODUCTION))
     if len(text["location"]) > MAX_LOCATION:
         problems["location"] = str(_l("Please keep the location to %(limit)d characters.", limit=MAX_LOCATION))
-    if text["time_zone"] not in available_timezones():
+    if text["time_zone"] not in known_zones():
         problems["time_zone"] = str(_l("Please choose a time zone from the list, such as Europe/Brussels."))
 
     numbers: dict[str, int] = {}

@@ -7,10 +7,12 @@ workflow, and the seed leaves it alone: running it twice leaves the same rows.
 
 from __future__ import annotations
 
+import copy
 import re
 import tomllib
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -34,6 +36,19 @@ class SeedReport:
     unchanged: int = 0
 
 
+@lru_cache(maxsize=256)
+def _parsed(path: Path, _changed: int, _size: int) -> dict:
+    # Keyed by the file's change time and size too: an edited file is read again.
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+def read_toml(path: Path) -> dict:
+    """A seed file, parsed once per version of the file (every new database of a test
+    run, or of `flask seed` run again, reads the same files); a copy, free to change."""
+    status = path.stat()
+    return copy.deepcopy(_parsed(path, status.st_mtime_ns, status.st_size))
+
+
 def read_seed_files(folder: Path) -> dict[str, dict[str, dict]]:
     """{slug: {locale: parsed file}} for every `<slug>.<locale>.toml` in the folder."""
     found: dict[str, dict[str, dict]] = defaultdict(dict)
@@ -44,7 +59,7 @@ def read_seed_files(folder: Path) -> dict[str, dict[str, dict]]:
             problems.append(f"{path.name}: name must be <slug>.<locale>.toml")
             continue
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            data = read_toml(path)
         except tomllib.TOMLDecodeError as error:
             problems.append(f"{path.name}: {error}")
             continue
@@ -111,7 +126,7 @@ def _count(report: SeedReport, applied: bool) -> None:
 
 def seed_assessments(session: Session, folder: Path, report: SeedReport) -> None:
     for path in sorted(folder.glob("*.toml")):
-        document = documents.json_ready(tomllib.loads(path.read_text(encoding="utf-8")))
+        document = documents.json_ready(read_toml(path))
         problems = documents.validate(documents.ASSESSMENT, document, "en", shipped_locales())
         if problems:
             raise SeedError([f"{path.name}: {problem}" for problem in problems])
@@ -119,7 +134,7 @@ def seed_assessments(session: Session, folder: Path, report: SeedReport) -> None
 
 
 def seed_resources(session: Session, path: Path, report: SeedReport) -> None:
-    document = documents.json_ready(tomllib.loads(path.read_text(encoding="utf-8")))
+    document = documents.json_ready(read_toml(path))
     problems = documents.validate(documents.RESOURCES, document, "en", shipped_locales())
     if problems:
         raise SeedError([f"{path.name}: {problem}" for problem in problems])

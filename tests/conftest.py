@@ -140,6 +140,14 @@ def every_row(app, skip=()) -> bytes:
                           for row in connection.execute(text(f'SELECT * FROM "{table.name}"')))
 
 
+def every_row_as_tuples(app, skip=()) -> list[tuple[str, list[tuple]]]:
+    """The same rows as `every_row`, as tuples: to compare before and after, where
+    turning each value into text would cost more than the comparison."""
+    with app.app_context(), db.engine.connect() as connection:
+        return [(table.name, [tuple(row) for row in connection.execute(text(f'SELECT * FROM "{table.name}"'))])
+                for table in metadata.sorted_tables if table.name not in skip]
+
+
 def audit_actions(app) -> list[str]:
     """The actions in the audit log, oldest first."""
     from service.auth.models import AuditEntry

@@ -47,9 +47,12 @@ def test_help_now_shows_the_shipped_lines_while_the_database_is_away(away):
 def test_anything_escaping_flask_gets_the_translated_503_with_our_headers_never_a_plain_500(tmp_path):
     app = make_test_app(tmp_path)
 
-    @app.teardown_appcontext
     def failing_extension(_error):  # an extension whose clean-up fails
         raise RuntimeError("clean-up failed")
+
+    # Registered first, so it runs last (Flask runs clean-ups in reverse): the database
+    # session's own clean-up still runs and its connection goes back to the pool.
+    app.teardown_appcontext_funcs.insert(0, failing_extension)
 
     response = app.test_client().get("/help-now", headers={"Accept-Language": "fr"})
     text = response.get_data(as_text=True)
