@@ -35,6 +35,23 @@ def test_the_report_counts_what_is_held(seeded):
     assert holdings["anonymous-keys"].count == 0
 
 
+def test_thread_messages_and_live_transcripts_are_counted_once_each_under_their_own_period(seeded):
+    # Both live in conversation_messages; the report must not count one under the other.
+    from service.conversations.services import open_conversation, post_message
+
+    with seeded.app_context(), db.transaction() as session:
+        thread = open_conversation(session, key_id=None, body="A first message in a thread", language="en")
+        post_message(session, thread, "visitor", "And a second one")
+        live = open_conversation(session, key_id=None, body="Said in a live session", language="en", kind="live",
+                                 origin="live")
+        assert live.kind == "live"
+    with seeded.app_context():
+        holdings = {holding.entry.name: holding for holding in report(db.session)}
+    assert holdings["conversation-messages"].count == 2
+    assert holdings["live-transcripts"].count == 1
+    assert holdings["conversations"].count == 2
+
+
 def test_the_public_privacy_page_is_made_from_the_registry_in_both_languages(seeded):
     for language, word in (("en", "24 hours after the session"), ("fr", "24 heures après la séance")):
         page = seeded.test_client().get("/privacy", headers={"Accept-Language": language}).get_data(as_text=True)
