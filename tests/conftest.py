@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import Integer, create_engine, select, text
 
 from service import create_app
 from service.clock import clock
@@ -95,12 +95,62 @@ def runner(app):
     return app.test_cli_runner()
 
 
+# The rows the shipped content makes, per state of the clock: the seed is the same for
+# every test, and running it (bleach, Markdown, a few hundred inserts) was a large part of
+# each test's setup. The first test of a run to seed at a given clock runs the real
+# seed_all; later ones get its rows back as written. Tests of the seed call seed_all.
+_SEEDED_ROWS: dict[tuple, list[tuple]] = {}
+
+
+def _clock_state() -> tuple:
+    frozen = clock._frozen
+    return (frozen, clock._offset) if frozen is not None else ("running", clock._offset)
+
+
 def seed(app):
     from content.seeding import seed_all
 
-    with app.app_context(), db.transaction() as session:
-        seed_all(session)
+    state = _clock_state()
+    with app.app_context():
+        rows = _SEEDED_ROWS.get(state)
+        # Only an empty database takes the rows back; anything else runs the real seed.
+        empty = not _anything_stored(db.engine)
+        if rows is None or not empty:
+            with db.transaction() as session:
+                seed_all(session)
+            if rows is None and empty and state == _clock_state():
+                _SEEDED_ROWS[state] = _rows_of(db.engine)
+            return app
+        with db.engine.begin() as connection:
+            for table, values in rows:
+                connection.execute(table.insert(), values)
+            if connection.dialect.name == "postgresql":
+                _move_sequences_on(connection, [table for table, _ in rows])
     return app
+
+
+def _anything_stored(engine) -> bool:
+    with engine.connect() as connection:
+        return any(connection.execute(select(text("1")).select_from(table).limit(1)).first()
+                   for table in metadata.sorted_tables)
+
+
+def _rows_of(engine) -> list[tuple]:
+    with engine.connect() as connection:
+        found = [(table, [dict(row._mapping) for row in connection.execute(select(table))])
+                 for table in metadata.sorted_tables]
+    return [(table, values) for table, values in found if values]
+
+
+def _move_sequences_on(connection, tables) -> None:
+    # Rows written with their ids leave PostgreSQL's sequences behind: the next insert
+    # of the test must get the id after them.
+    for table in tables:
+        for column in table.primary_key.columns:
+            if isinstance(column.type, Integer) and len(table.primary_key.columns) == 1:
+                connection.execute(text(
+                    f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', '{column.name}'), "
+                    f'COALESCE(MAX("{column.name}"), 1), MAX("{column.name}") IS NOT NULL) FROM "{table.name}"'))
 
 
 @pytest.fixture

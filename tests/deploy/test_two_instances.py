@@ -76,8 +76,11 @@ class Browser:
             return answer.code, dict(answer.headers), answer.read().decode()
 
 
-@pytest.fixture
-def deployment(tmp_path):
+# One deployment for the file: starting it (a database, two gunicorns, nginx) is most of
+# each test's time. The tests use different parts of it; the last one stops the servers.
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("deployment")
     nginx_binary = shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(nginx_binary).exists():
         pytest.fail("The scale-out test needs Debian's nginx (apt-get install nginx-light).")
