@@ -59,7 +59,23 @@ def make_test_app(tmp_path: Path, **overrides):
         "instance_path": str(tmp_path / "instance"),
     }
     settings.update(overrides)
-    return create_app(settings)
+    app = create_app(settings)
+    _apps_made.append(app)
+    return app
+
+
+# Every app a test makes has its pool closed when the test ends: an engine left to the
+# garbage collector drops open PostgreSQL connections, which psycopg reports, and pytest
+# then blames whichever later test happened to be running.
+_apps_made: list = []
+
+
+@pytest.fixture(autouse=True)
+def _close_the_pools_of_apps_made():
+    yield
+    while _apps_made:
+        # Straight from the extension: an app context would run the test's own clean-ups.
+        _apps_made.pop().extensions["pause_db"]["engine"].dispose()
 
 
 @contextmanager
