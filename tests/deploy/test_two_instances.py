@@ -159,6 +159,20 @@ def requests_served(log: Path) -> int:
     return sum(" pause.request: " in line for line in log.read_text().splitlines())
 
 
+def settled_counts(deployment) -> list[int]:
+    """Requests served by each instance, once their logs have caught up: an instance
+    writes a request's line after its answer, and the deployment is shared by the file's
+    tests, so a line of the test before may still be on its way."""
+    counts = [requests_served(log) for log in deployment["logs"]]
+    for _ in range(20):
+        time.sleep(0.25)
+        again = [requests_served(log) for log in deployment["logs"]]
+        if again == counts:
+            break
+        counts = again
+    return counts
+
+
 def test_two_instances_behind_nginx_share_sessions_limits_and_bookings(deployment):
     base = deployment["base"]
     browser = Browser(base)
@@ -264,7 +278,7 @@ def test_nginx_serves_hashed_static_files_for_a_year_and_its_own_error_pages(dep
     browser = Browser(deployment["base"])
     page = browser.open("/")[2]
     style = re.search(r'href="(/static/css/pause\.[0-9a-f]{12}\.css)"', page).group(1)
-    before = [requests_served(log) for log in deployment["logs"]]
+    before = settled_counts(deployment)
     status, headers, body = browser.open(style)
     assert status == 200 and "--" in body  # the style sheet itself
     assert headers["Cache-Control"] == "public, max-age=31536000, immutable"
