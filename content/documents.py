@@ -247,6 +247,8 @@ def apply_module(session: Session, document: dict) -> Module:
         module.position = document["position"]
     if module.audience != document.get("audience", SELF):
         module.audience = document.get("audience", SELF)
+    if module.withdrawn:
+        module.withdrawn = False  # publishing a version of it puts it back
     _sync_texts(module.texts, document["texts"], lambda locale: ModuleText(locale=locale, title="", summary=""),
                 lambda values: {"title": values.get("title", ""), "summary": values.get("summary", "")})
     wanted = [step["slug"] for step in document["steps"]]

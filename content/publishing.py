@@ -381,7 +381,7 @@ def send_back_reasons(session: Session, kind: str, slug: str) -> dict[int, list[
 def recommendations_to_missing_modules(session: Session, document: dict) -> list[str]:
     """A band may only recommend a self-help module that exists: a visitor must never be
     sent to a page that is not there."""
-    known = set(session.scalars(select(Module.slug)))
+    known = set(session.scalars(select(Module.slug).where(~Module.withdrawn)))
     problems = []
     for band in document.get("bands") or []:
         if not isinstance(band, dict):
@@ -434,20 +434,61 @@ def publish_due(session: Session) -> int:
     return published
 
 
+UNPUBLISHABLE_KINDS = (documents.PAGE, documents.MODULE)
+
+
+def can_unpublish(kind: str, slug: str) -> bool:
+    """Whether a publisher may take this item off the public site at all: a page of our
+    own or a self-help module. Assessments and the crisis directory must stay."""
+    return kind in UNPUBLISHABLE_KINDS and not (kind == documents.PAGE and slug in REQUIRED_PAGES)
+
+
+def assessments_recommending(session: Session, module_slug: str) -> list[str]:
+    """The titles (in the reader's language) of the live assessments whose results send
+    visitors to this module."""
+    from flask_babel import get_locale
+
+    locale, wanted, found = str(get_locale() or "en"), f"module:{module_slug}", []
+    for slug in session.scalars(select(Assessment.slug).order_by(Assessment.position)):
+        live = published_version(session, documents.ASSESSMENT, slug)
+        document = document_of(live) if live is not None else {}
+        if any(wanted in [str(item) for item in (band.get("recommendations") or [])]
+               for band in document.get("bands") or [] if isinstance(band, dict)):
+            titles = document.get("title") if isinstance(document.get("title"), dict) else {}
+            found.append(str(titles.get(locale) or titles.get("en") or slug))
+    return found
+
+
 def unpublish(session: Session, staff: StaffMember, kind: str, slug: str) -> None:
-    """Takes a page off the public site; every version is kept, and restoring one puts
-    it back."""
+    """Takes a page or a module off the public site; every version is kept, and
+    restoring one puts it back. A module keeps its rows (withdrawn), so that what readers
+    did in it survives."""
     _require(staff, PUBLISHING_ROLES)
-    if kind != documents.PAGE or slug in REQUIRED_PAGES:
-        raise WorkflowError(_l("Only a page of your own can be unpublished; this one must stay readable."))
+    if not can_unpublish(kind, slug):
+        raise WorkflowError(_l("Only a page of your own or a self-help module can be unpublished; "
+                               "this one must stay readable."))
     live = published_version(session, kind, slug)
     if live is None:
-        raise WorkflowError(_l("This page is not published."))
+        raise WorkflowError(_l("This is not published."))
+    if kind == documents.MODULE:
+        recommending = assessments_recommending(session, slug)
+        if recommending:
+            raise WorkflowError(_l("The self-check “%(assessment)s” recommends this module: change its results "
+                                   "first, so that no visitor is sent to a page that is gone.",
+                                   assessment=", ".join(recommending)))
     live.state, live.updated_at = SUPERSEDED, clock.now()
-    page = session.scalar(select(Page).where(Page.slug == slug))
-    if page is not None:
-        session.delete(page)
+    if kind == documents.MODULE:
+        module = session.scalar(select(Module).where(Module.slug == slug))
+        if module is not None:
+            module.withdrawn = True
+    else:
+        page = session.scalar(select(Page).where(Page.slug == slug))
+        if page is not None:
+            session.delete(page)
     session.flush()
+    from service import freshness
+
+    freshness.bump(session, "published-content")  # every process forgets the cached page at once
     audit.record(session, staff, "content.unpublished", kind, f"{slug} v{live.number}")
 
 

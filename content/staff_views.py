@@ -83,7 +83,7 @@ def item(kind: str, slug: str):
                            open_version=publishing.open_version(db.session, kind, slug), confirm_form=ConfirmForm(),
                            review_form=ReviewForm(), staff=current_staff(),
                            sent_back=publishing.send_back_reasons(db.session, kind, slug),
-                           can_unpublish=kind == "page" and slug not in publishing.REQUIRED_PAGES and any(
+                           can_unpublish=publishing.can_unpublish(kind, slug) and any(
                                version.state == publishing.PUBLISHED for version in versions))
 
 
@@ -112,6 +112,9 @@ def edit(kind: str, slug: str, number: int):
     if kind == documents.RESOURCES and request.args.get("as") != "toml" and (
             request.method == "GET" or "resource_count" in request.form):
         return _edit_resources(draft)
+    if kind == documents.ASSESSMENT and request.args.get("as") != "toml" and (
+            request.method == "GET" or "assessment_form" in request.form):
+        return _edit_assessment(draft)
     if kind in documents.TEXT_KINDS:
         return _edit_as_text(draft)
     document, problems, status = publishing.document_of(draft), [], 200
@@ -204,6 +207,42 @@ def _edit_resources(draft):
                            stale=unverified_in(publishing.document_of(draft), clock.today())), status
 
 
+def _edit_assessment(draft):
+    """A self-check in a form of its own (TOML stays one click away)."""
+    from content import assessment_form
+    from self_help.models import AUDIENCES
+
+    document, note, problems, status = publishing.document_of(draft), draft.note, [], 200
+    restored = _restored_typing()
+    if restored is not None and "assessment_form" in restored:
+        document = assessment_form.document_from_form(draft.slug, restored, _locales())
+        note = restored.get("note", "")
+    if request.method == "POST":
+        if not ConfirmForm().validate_on_submit():
+            abort(400)
+        document = assessment_form.document_from_form(draft.slug, request.form, _locales())
+        note = request.form.get("note", "")
+        action = request.form.get("action", "save")
+        changed = assessment_form.apply_action(document, action, _locales())
+        if changed is not None:
+            document = changed
+        elif action in ("save", "submit"):
+            problems = _save_or_submit(draft, document, note, action)
+            if not problems:
+                return redirect(url_for(".item", kind=draft.kind, slug=draft.slug) if action == "submit"
+                                else url_for(".edit", kind=draft.kind, slug=draft.slug, number=draft.number))
+            status = 422
+    modules = [(module.slug, module.title) for audience in AUDIENCES
+               for module in self_help_services.catalogue(db.session, current_locale(), _default_locale(), audience)]
+    for key in ("scales", "questions", "bands"):
+        document.setdefault(key, [])
+    return render_template("staff_content/edit_assessment.html", kind=draft.kind, slug=draft.slug, draft=draft,
+                           document=document, note=note, problems=problems, locales=_locales(),
+                           confirm_form=ConfirmForm(), question_kinds=assessment_form.KINDS,
+                           fixed_recommendations=assessment_form.FIXED_RECOMMENDATIONS, modules=modules,
+                           module_slugs=[slug for slug, _title in modules]), status
+
+
 def _edit_as_text(draft):
     """Assessments and crisis resources are edited as TOML, checked on every save; the
     text is shown back as it was sent when something is wrong."""
@@ -294,17 +333,21 @@ def unpublish(kind: str, slug: str):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     _kind_or_404(kind)
+    module = kind == "module"
     if not confirmed():
-        return confirmation_page(_("Take this page off the public site?"),
-                                 _("Visitors can no longer read it. Every version is kept: restoring one puts it back."),
-                                 _("Yes, unpublish"), url_for(".item", kind=kind, slug=slug))
+        return confirmation_page(
+            _("Take this module off the public site?") if module else _("Take this page off the public site?"),
+            _("Visitors can no longer open it, and it leaves the list of modules. What readers did in it is kept. "
+              "Every version is kept: restoring one puts it back.") if module else
+            _("Visitors can no longer read it. Every version is kept: restoring one puts it back."),
+            _("Yes, unpublish"), url_for(".item", kind=kind, slug=slug))
     try:
         with db.transaction() as session:
             publishing.unpublish(session, current_staff(), kind, slug)
     except publishing.WorkflowError as error:
         flash(str(error), "error")
     else:
-        flash(_("The page is no longer public."), "success")
+        flash(_("The module is no longer public.") if module else _("The page is no longer public."), "success")
     return redirect(url_for(".item", kind=kind, slug=slug))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db import Base
@@ -19,6 +19,9 @@ class Module(Base):
     position: Mapped[int]
     # Who the module is written for: SELF (the catalogue) or FAMILY_AND_FRIENDS (/family).
     audience: Mapped[str] = mapped_column(String(40), default="self", server_default=text("'self'"))
+    # Taken off the public site by a publisher: its rows stay, so that readers' progress and
+    # saved answers survive, and publishing any version of it again puts it back.
+    withdrawn: Mapped[bool] = mapped_column(default=False, server_default=false())
     texts: Mapped[list[ModuleText]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
     steps: Mapped[list[Step]] = relationship(
         back_populates="module", order_by="Step.position", cascade="all, delete-orphan", passive_deletes=True

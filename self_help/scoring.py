@@ -94,8 +94,9 @@ def crisis_paths(definition: dict, scale: str) -> list[tuple[int, dict, dict, se
 
 
 def _sorted_bands(definition: dict, scale: str) -> list[dict]:
+    # A min typed as "x" is reported as not a whole number; it must not be compared with one.
     return sorted((band for band in definition.get("bands", []) if band.get("scale") == scale),
-                  key=lambda band: band.get("min", 0))
+                  key=lambda band: band["min"] if isinstance(band.get("min"), int) else 0)
 
 
 def crisis_minimum_index(definition: dict, scale: str) -> int:
@@ -172,6 +173,9 @@ def validate(definition: dict, locales: tuple[str, ...]) -> list[str]:
 
     if not IDENTIFIER.match(str(definition.get("slug", ""))):
         problems.append("The address (slug) may hold only lowercase letters, digits and hyphens.")
+    position = definition.get("position", 99)
+    if not isinstance(position, int) or isinstance(position, bool) or not 0 <= position <= 999:
+        problems.append("The position on the list is a whole number from 0 to 999.")
     translated(definition.get("title"), "Title")
     translated(definition.get("intro"), "Introduction")
     scales = [scale.get("id") for scale in definition.get("scales", [])]

@@ -83,7 +83,8 @@ def _text_for(texts, locale: str, default_locale: str):
 
 
 def _module_query():
-    return select(Module).options(
+    """Modules on the public site: a withdrawn one reads as if it were not there."""
+    return select(Module).where(~Module.withdrawn).options(
         selectinload(Module.texts),
         selectinload(Module.steps).selectinload(Step.texts),
         selectinload(Module.steps).selectinload(Step.exercise).selectinload(Exercise.texts),

@@ -96,7 +96,7 @@ def prepare_database(url: str, environment: dict) -> None:
 
 def make_sessions(environment: dict, count: int) -> tuple[list[tuple[int, str, str]], str]:
     """N walk-in sessions, each picked up by one of N/10 counsellors. Returns, per session,
-    (live id, visitor cookie, staff cookie value), and the staff cookie's name."""
+    (live id, visitor cookie as name=value, staff cookie value), and the staff cookie's name."""
     import datetime as dt
 
     from service import create_app
@@ -112,7 +112,9 @@ def make_sessions(environment: dict, count: int) -> tuple[list[tuple[int, str, s
     app = create_app()
     os.environ.clear()
     os.environ.update(saved)
-    serializer = app.session_interface.get_signing_serializer(app)
+    # Each visitor's session is stored on the server the way the app stores it
+    # (service/sessions.py): the cookie holds only the random id.
+    interface = app.session_interface
     made = []
     with app.app_context():
         with db.transaction() as session:
@@ -131,9 +133,13 @@ def make_sessions(environment: dict, count: int) -> tuple[list[tuple[int, str, s
                 walk_in = live.join_walk_in(session, "en", "", None, clock.now())
                 holder = number % len(counsellors)
                 live.pick_up(session, counsellors[holder], walk_in.id, clock.now())
-                made.append((walk_in.id, serializer.dumps({"live_session": walk_in.id}), tokens[holder]))
+                made.append((walk_in.id, walk_in.id, tokens[holder]))
         with app.test_request_context():
-            name = cookie_name()
+            name, visitor_name = cookie_name(), interface.get_cookie_name(app)
+            for index, (live_id, _, token) in enumerate(made):
+                sid = interface._generate_sid(interface.sid_length)
+                interface._upsert_session(None, interface.session_class({"live_session": live_id}, sid=sid), sid)
+                made[index] = (live_id, f"{visitor_name}={sid}", token)
     return made, name
 
 
@@ -398,7 +404,7 @@ async def run_sessions(port: int, made, staff_cookie: str, arguments, roots: lis
     bench = Bench(port)
     participants = []
     for live_id, visitor_cookie, staff_token in made:
-        participants.append(Participant(bench, live_id, "visitor", f"pause={visitor_cookie}"))
+        participants.append(Participant(bench, live_id, "visitor", visitor_cookie))
         participants.append(Participant(bench, live_id, "staff", f"{staff_cookie}={staff_token}"))
     # Connect in batches, as people arrive, rather than 2,000 connections in one instant.
     for start in range(0, len(participants), 50):

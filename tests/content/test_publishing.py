@@ -6,6 +6,7 @@ import re
 
 import pytest
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from content import publishing
 from content.models import ContentVersion
@@ -327,3 +328,153 @@ def test_crisis_resources_are_edited_in_a_structured_form_and_toml_stays(seeded,
     toml = client.get(edit + "?as=toml").get_data(as_text=True)
     assert "Day and night, free of charge" in toml and 'name="definition"' in toml
     assert re.search(r"verified_on = &#34;\d{4}-\d\d-\d\d&#34;|verified_on = \"\d{4}-\d\d-\d\d\"|verified_on = \d{4}-", toml)
+
+
+def test_a_module_is_unpublished_after_confirming_and_comes_back_with_its_readers_progress(team, make_staff):
+    """Unpublishing a module takes it off the site in every language and out of the list,
+    keeps what readers did in it, is audited, and restoring a version (published by a
+    second person) puts it back. A module a live self-check recommends cannot go."""
+    app, clients = team
+    module, step = "if-the-police-contact-you", "first-stay-safe"
+    item = f"/staff/content/module/{module}"
+    reader = app.test_client()
+    page = reader.get(f"/self-help/{module}/{step}").get_data(as_text=True)
+    assert reader.post(f"/self-help/{module}/{step}/done",
+                       data={"csrf_token": csrf_token_from(page)}).status_code in (302, 303)
+
+    publisher = clients["publisher"]
+    token = csrf_token_from(publisher.get(item).get_data(as_text=True))
+    asked = publisher.post(f"{item}/unpublish", data={"csrf_token": token})
+    assert asked.status_code == 200 and 'id="confirm-question"' in asked.get_data(as_text=True)
+    assert reader.get(f"/self-help/{module}").status_code == 200, "asking is not doing"
+    assert publisher.post(f"{item}/unpublish", data={"csrf_token": token, "confirmed": "yes"}).status_code == 302
+
+    for language in ("en", "fr", "nl"):
+        headers = {"Accept-Language": language}
+        for address in (f"/self-help/{module}", f"/self-help/{module}/{step}", f"/self-help/{module}/one-page"):
+            gone = reader.get(address, headers=headers)
+            assert gone.status_code == 404, (address, language)
+        assert f"/self-help/{module}" not in reader.get("/self-help/", headers=headers).get_data(as_text=True)
+    with app.app_context():
+        entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "content.unpublished")).all()
+        assert [entry.object_id.split()[0] for entry in entries] == [module]
+    staff_page = publisher.get(item).get_data(as_text=True)
+    assert 'id="not-public"' in staff_page
+
+    # Restoring needs a second person to publish, as any change does.
+    assert publisher.post(f"{item}/versions/1/restore", data={"csrf_token": token, "confirmed": "yes"}).status_code == 302
+    assert reader.get(f"/self-help/{module}").status_code == 404, "in review is not public"
+    second = make_staff("quinn", roles=("publisher",))
+    other = app.test_client()
+    sign_in(other, second)
+    with app.app_context():
+        number = db.session.scalar(select(ContentVersion.number).where(
+            ContentVersion.slug == module, ContentVersion.state == publishing.REVIEW))
+    token = csrf_token_from(other.get(item).get_data(as_text=True))
+    assert other.post(f"{item}/versions/{number}/publish", data={"csrf_token": token}).status_code == 302
+    back = reader.get(f"/self-help/{module}").get_data(as_text=True)
+    assert "1 of" in back, "the reader's progress survived"
+
+    # A module that a live self-check recommends stays, with the reason in words.
+    recommended = f"/staff/content/module/{MODULE}"
+    token = csrf_token_from(publisher.get(recommended).get_data(as_text=True))
+    refused = publisher.post(f"{recommended}/unpublish", data={"csrf_token": token, "confirmed": "yes"},
+                             follow_redirects=True)
+    assert "Self-reflection check" in refused.get_data(as_text=True)
+    assert reader.get(f"/self-help/{MODULE}").status_code == 200
+
+
+def test_a_self_check_cannot_recommend_a_module_that_was_unpublished(seeded, make_staff):
+    from self_help.models import Module
+
+    with seeded.app_context(), db.transaction() as session:
+        session.scalar(select(Module).where(Module.slug == "if-the-police-contact-you")).withdrawn = True
+        problems = publishing.recommendations_to_missing_modules(
+            session, {"bands": [{"min": 0, "max": 3, "recommendations": ["module:if-the-police-contact-you"]}]})
+    assert problems and "if-the-police-contact-you" in problems[0]
+
+
+def form_fields(html_text: str) -> list[tuple[str, str]]:
+    """Every field a browser would send from the page's one editor form, checkboxes and
+    selects included, as (name, value) pairs."""
+    import html
+
+    fields = []
+    for tag in re.findall(r"<input [^>]*>", html_text):
+        name, value = re.search(r' name="([^"]+)"', tag), re.search(r' value="([^"]*)"', tag)
+        if name is None or ' type="submit"' in tag:
+            continue
+        if ' type="checkbox"' in tag and " checked" not in tag:
+            continue
+        fields.append((name.group(1), html.unescape(value.group(1) if value else "")))
+    for name, value in re.findall(r'<textarea[^>]* name="([^"]+)"[^>]*>(.*?)</textarea>', html_text, re.S):
+        fields.append((name, html.unescape(value)))
+    for name, body in re.findall(r'<select [^>]*name="([^"]+)"[^>]*>(.*?)</select>', html_text, re.S):
+        chosen = re.search(r'<option value="([^"]*)" selected', body) or re.search(r'<option value="([^"]*)"', body)
+        fields.append((name, html.unescape(chosen.group(1))))
+    return fields
+
+
+def _normalised(definition: dict) -> dict:
+    """What a definition means, without the spellings that mean the same (a score of 0
+    written or left out, crisis = false written or left out)."""
+    import copy
+
+    definition = copy.deepcopy(definition)
+    for question in definition["questions"]:
+        for option in question["options"]:
+            option["scores"] = {scale: points for scale, points in option.get("scores", {}).items() if points}
+            option["crisis"] = bool(option.get("crisis"))
+    for band in definition["bands"]:
+        band["reassuring"] = bool(band.get("reassuring"))
+    return definition
+
+
+def test_a_self_check_is_edited_in_a_structured_form_that_keeps_every_answer_score_and_crisis_flag(seeded,
+                                                                                                    make_staff):
+    """The structured form, sent back as shown, saves the same self-check (crisis flags
+    and points included); buttons add questions and answers without losing what was
+    typed; a wrong number is named and stays typed; TOML stays one click away."""
+    client = seeded.test_client()
+    sign_in(client, make_staff("eddie", roles=("editor",)))
+    item = "/staff/content/assessment/self-reflection"
+    client.post(f"{item}/draft", data={"csrf_token": csrf_token_from(client.get(item).get_data(as_text=True))})
+    with seeded.app_context():
+        draft = publishing.open_version(db.session, "assessment", "self-reflection")
+        edit, original = f"{item}/versions/{draft.number}/edit", publishing.document_of(draft)
+    page = client.get(edit).get_data(as_text=True)
+    assert 'name="questions-0-en-text"' in page and 'name="definition"' not in page
+    assert 'id="edit-as-toml"' in page
+    fields = form_fields(page)
+    assert sum(1 for name, _value in fields if name.endswith("-crisis")) == sum(
+        1 for question in original["questions"] for option in question["options"] if option.get("crisis"))
+
+    # Add a question (the text typed into question 1 stays), then an answer to it.
+    typed = [(name, "How are you, in a word?" if name == "questions-0-en-text" else value) for name, value in fields]
+    added = client.post(edit, data=MultiDict(typed + [("action", "add-question")]))
+    assert added.status_code == 200
+    body = added.get_data(as_text=True)
+    count = len(original["questions"])
+    assert f'name="questions-{count}-en-text"' in body and "How are you, in a word?" in body
+    more = client.post(edit, data=MultiDict(form_fields(body) + [("action", f"add-option-{count}")]))
+    assert f'name="questions-{count}-options-2-id"' in more.get_data(as_text=True)
+
+    # A score that is not a number: refused, named, and what was typed is shown back.
+    wrong = [(name, "three" if name == "questions-0-options-1-score-concern" else value) for name, value in fields]
+    refused = client.post(edit, data=MultiDict(wrong + [("action", "save")]))
+    assert refused.status_code == 422
+    assert 'value="three"' in refused.get_data(as_text=True)
+    assert "whole numbers" in refused.get_data(as_text=True)
+
+    # Sent back as shown, with one changed word: the same self-check, crisis flags and all.
+    changed = [(name, "Check-in: how things are" if name == "texts-en-title" else value) for name, value in fields]
+    saved = client.post(edit, data=MultiDict(changed + [("action", "save")]))
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:2000]
+    with seeded.app_context():
+        after = publishing.document_of(publishing.open_version(db.session, "assessment", "self-reflection"))
+    assert after["title"]["en"] == "Check-in: how things are"
+    after["title"]["en"] = original["title"]["en"]
+    assert _normalised(after) == _normalised(original)
+
+    toml = client.get(edit + "?as=toml").get_data(as_text=True)
+    assert 'name="definition"' in toml and "Check-in: how things are" in toml

@@ -207,7 +207,7 @@ def test_validated_definition_errors_are_listed_to_staff(seeded, make_staff):
     page = client.get("/staff/content/assessment/wellbeing").get_data(as_text=True)
     edit_url = client.post("/staff/content/assessment/wellbeing/draft",
                            data={"csrf_token": csrf_token_from(page)}).headers["Location"]
-    page = client.get(edit_url).get_data(as_text=True)
+    page = client.get(edit_url + "?as=toml").get_data(as_text=True)
     broken = re.sub(r"max = 27", "max = 30", page.split('name="definition"')[1].split(">", 1)[1].split("</textarea>")[0])
     import html
 
@@ -232,7 +232,7 @@ def test_staff_cannot_save_an_assessment_whose_crisis_answer_reaches_a_reassurin
     page = client.get("/staff/content/assessment/wellbeing").get_data(as_text=True)
     edit_url = client.post("/staff/content/assessment/wellbeing/draft",
                            data={"csrf_token": csrf_token_from(page)}).headers["Location"]
-    page = client.get(edit_url).get_data(as_text=True)
+    page = client.get(edit_url + "?as=toml").get_data(as_text=True)
     text = html.unescape(page.split('name="definition"')[1].split(">", 1)[1].split("</textarea>")[0])
     assert "crisis_minimum_band = 3" in text
     response = client.post(edit_url, data={"csrf_token": csrf_token_from(page), "action": "save",
