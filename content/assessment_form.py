@@ -10,6 +10,7 @@ from werkzeug.datastructures import MultiDict
 
 from self_help.scoring import MAX_BANDS, MAX_OPTIONS, MAX_QUESTIONS, MAX_SCALES, QUESTION_KINDS
 
+KINDS = QUESTION_KINDS  # the question kinds the form offers, in this order
 # The fixed recommendations; "module:<slug>" ones are chosen from the published modules.
 FIXED_RECOMMENDATIONS = ("talk", "book", "help-now")
 MAX_FIELD = 50_000
@@ -168,5 +169,3 @@ def _index(action: str) -> int:
     except ValueError:
         return -1
 
-
-KINDS = QUESTION_KINDS

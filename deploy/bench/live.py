@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import grp
 import json
 import os
+import pwd
 import random
 import re
 import shutil
@@ -373,7 +375,11 @@ def main() -> None:
         site = site.replace(old, new)
     site = "\n".join(line for line in site.splitlines() if "ssl_" not in line)
     (tmp / "site.conf").write_text(site)
+    # nginx's workers run as the checkout's owner (as in web.py): run as root, they would
+    # otherwise be "nobody", who cannot open the cache folder made here.
+    owner = ROOT.stat()
     (tmp / "nginx.conf").write_text(
+        f"user {pwd.getpwuid(owner.st_uid).pw_name} {grp.getgrgid(owner.st_gid).gr_name};\n"
         f"worker_processes 1; pid {tmp}/nginx.pid; error_log {tmp}/error.log;\n"
         "worker_rlimit_nofile 16384; events { worker_connections 8192; }\n"
         f"http {{ include /etc/nginx/mime.types; client_body_temp_path {tmp}/body; "
