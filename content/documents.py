@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -92,50 +93,57 @@ def validate(kind: str, document: dict, default_locale: str, locales: tuple[str,
         return validate_resources(document, locales)
     problems = []
     if not SLUG.match(document.get("slug", "")):
-        problems.append("The address (slug) may hold only lowercase letters, digits and single hyphens.")
+        problems.append(_("The address (slug) may hold only lowercase letters, digits and single hyphens."))
     texts = document.get("texts", {})
     if not (texts.get(default_locale) or {}).get("title", "").strip():
-        problems.append(f"The title in the default language ({default_locale}) is required.")
+        problems.append(_("The title in the default language (%(language)s) is required.", language=default_locale))
     if kind == PAGE:
         if not (texts.get(default_locale) or {}).get("body", "").strip():
-            problems.append(f"The text in the default language ({default_locale}) is required.")
+            problems.append(_("The text in the default language (%(language)s) is required.", language=default_locale))
         return problems
     steps = document.get("steps", [])
     if not steps:
-        problems.append("A module needs at least one step.")
+        problems.append(_("A module needs at least one step."))
     seen = set()
     for number, step in enumerate(steps, start=1):
         if not SLUG.match(step.get("slug", "")):
-            problems.append(f"Step {number}: the address (slug) may hold only lowercase letters, digits and hyphens.")
+            problems.append(_("Step %(number)s: the address (slug) may hold only lowercase letters, digits and hyphens.",
+                              number=number))
         elif step["slug"] in seen:
-            problems.append(f"Step {number}: another step already uses the address {step['slug']}.")
+            problems.append(_("Step %(number)s: another step already uses the address %(slug)s.", number=number,
+                              slug=step["slug"]))
         seen.add(step.get("slug"))
         step_text = step.get("texts", {}).get(default_locale) or {}
         if not step_text.get("title", "").strip() or not step_text.get("body", "").strip():
-            problems.append(f"Step {number}: title and text in the default language ({default_locale}) are required.")
+            problems.append(_("Step %(number)s: title and text in the default language (%(language)s) are required.",
+                              number=number, language=default_locale))
         exercise = step.get("exercise")
         if exercise:
             if exercise.get("kind") not in ("reflection", "checklist"):
-                problems.append(f"Step {number}: an exercise is a reflection or a checklist.")
+                problems.append(_("Step %(number)s: an exercise is a reflection or a checklist.", number=number))
             if not SLUG.match(exercise.get("slug", "")):
-                problems.append(f"Step {number}: the exercise needs an address (slug).")
+                problems.append(_("Step %(number)s: the exercise needs an address (slug).", number=number))
             exercise_text = exercise.get("texts", {}).get(default_locale) or {}
             if not exercise_text.get("prompt", "").strip():
-                problems.append(f"Step {number}: the exercise needs a question in the default language.")
+                problems.append(_("Step %(number)s: the exercise needs a question in the default language.", number=number))
             if exercise.get("kind") == "checklist":
                 counts = {len(text.get("items", [])) for text in exercise.get("texts", {}).values()
                           if text.get("prompt")}
                 if not exercise_text.get("items"):
-                    problems.append(f"Step {number}: a checklist needs items.")
+                    problems.append(_("Step %(number)s: a checklist needs items.", number=number))
                 elif len(counts) > 1:
-                    problems.append(f"Step {number}: every language needs the same number of checklist items.")
+                    problems.append(_("Step %(number)s: every language needs the same number of checklist items.",
+                                      number=number))
     return problems
 
 
 def missing_translations(kind: str, document: dict, locales: tuple[str, ...]) -> list[str]:
     """Languages in which some text is still empty, to flag to staff."""
     if kind in TEXT_KINDS:
-        problems = " ".join(validate(kind, document, locales[0], locales))
+        from flask_babel import force_locale
+
+        with force_locale("en"):  # the problems are read here, not shown: read them in English
+            problems = " ".join(validate(kind, document, locales[0], locales))
         return [locale for locale in locales if f"missing in {locale}" in problems or
                 re.search(rf"missing in [^.]*\b{locale}\b", problems) or f"in {locale} is missing" in problems]
     missing = []
@@ -345,8 +353,9 @@ def from_toml(text: str) -> tuple[dict | None, list[str]]:
     import tomllib
 
     if len(text) > MAX_TOML_CHARS:
-        return None, [f"The text is too long ({len(text)} characters; at most {MAX_TOML_CHARS})."]
+        return None, [_("The text is too long (%(size)s characters; at most %(most)s).", size=len(text),
+                        most=MAX_TOML_CHARS)]
     try:
         return json_ready(tomllib.loads(text)), []
     except tomllib.TOMLDecodeError as error:
-        return None, [f"The text is not valid TOML: {error}"]
+        return None, [_("The text is not valid TOML: %(error)s", error=error)]

@@ -20,6 +20,8 @@ import json
 import re
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
 QUESTION_KINDS = ("single", "yes_no", "frequency")
 RECOMMENDATION = re.compile(r"^(module:[a-z0-9]+(?:-[a-z0-9]+)*|talk|book|help-now)$")
 IDENTIFIER = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
@@ -118,140 +120,150 @@ def _size_problems(definition: dict) -> list[str]:
     try:
         size = len(json.dumps(definition, ensure_ascii=False))
     except (TypeError, ValueError):
-        return ["The definition holds values that are not text, numbers, lists or tables."]
+        return [_("The definition holds values that are not text, numbers, lists or tables.")]
     if size > MAX_DEFINITION_CHARS:
-        return [f"The definition is too long ({size} characters; at most {MAX_DEFINITION_CHARS})."]
+        return [_("The definition is too long (%(size)s characters; at most %(most)s).", size=size,
+                  most=MAX_DEFINITION_CHARS)]
     scales, questions, bands = (definition.get(key, []) for key in ("scales", "questions", "bands"))
     if not all(isinstance(value, list) and all(isinstance(item, dict) for item in value)
                for value in (scales, questions, bands)):
-        return ["scales, questions and bands are each a list of tables ([[scales]], [[questions]], [[bands]])."]
+        return [_("scales, questions and bands are each a list of tables ([[scales]], [[questions]], [[bands]]).")]
     problems = []
     if len(scales) > MAX_SCALES:
-        problems.append(f"At most {MAX_SCALES} scales.")
+        problems.append(_("At most %(most)s scales.", most=MAX_SCALES))
     if len(questions) > MAX_QUESTIONS:
-        problems.append(f"At most {MAX_QUESTIONS} questions.")
+        problems.append(_("At most %(most)s questions.", most=MAX_QUESTIONS))
     if len(bands) > MAX_BANDS * max(len(scales), 1):
-        problems.append(f"At most {MAX_BANDS} bands per scale.")
+        problems.append(_("At most %(most)s bands per scale.", most=MAX_BANDS))
     for number, question in enumerate(questions, start=1):
         options = question.get("options", [])
         if not isinstance(options, list) or not all(isinstance(option, dict) for option in options):
-            problems.append(f"Question {number}: options are a list of tables ([[questions.options]]).")
+            problems.append(_("Question %(number)s: options are a list of tables ([[questions.options]]).", number=number))
             continue
         if len(options) > MAX_OPTIONS:
-            problems.append(f"Question {number}: at most {MAX_OPTIONS} options.")
+            problems.append(_("Question %(number)s: at most %(most)s options.", number=number, most=MAX_OPTIONS))
         for option in options:
             scores = option.get("scores", {})
             if not isinstance(scores, dict) or not all(
                     isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_POINTS
                     for value in scores.values()):
-                problems.append(f"Question {number}, option {option.get('id', '?')}: scores are whole numbers "
-                                f"from 0 to {MAX_POINTS}.")
+                problems.append(_("Question %(number)s, option %(option)s: scores are whole numbers from 0 to %(most)s.",
+                                  number=number, option=option.get("id", "?"), most=MAX_POINTS))
     if problems:
         return problems
     for scale in scales:
         high = score_range(definition, str(scale.get("id")))[1]
         if high > MAX_TOTAL:
-            problems.append(f"Scale {scale.get('id')}: the highest total would be {high}; at most {MAX_TOTAL}.")
+            problems.append(_("Scale %(scale)s: the highest total would be %(high)s; at most %(most)s.",
+                              scale=scale.get("id"), high=high, most=MAX_TOTAL))
     return problems
 
 
 def validate(definition: dict, locales: tuple[str, ...]) -> list[str]:
     """Every problem that stops a definition from being saved, in words staff can act on."""
     if not isinstance(definition, dict):
-        return ["The definition must be a table."]
+        return [_("The definition must be a table.")]
     problems: list[str] = _size_problems(definition)
     if problems:
         return problems
 
     def translated(texts, where: str) -> None:
         if not isinstance(texts, dict):
-            problems.append(f"{where}: needs a text in each language ({', '.join(locales)}).")
+            problems.append(_("%(where)s: needs a text in each language (%(languages)s).", where=where,
+                              languages=", ".join(locales)))
             return
         missing = [locale for locale in locales if not str(texts.get(locale, "")).strip()]
         if missing:
-            problems.append(f"{where}: missing in {', '.join(missing)}.")
+            problems.append(_("%(where)s: missing in %(languages)s.", where=where, languages=", ".join(missing)))
 
     if not IDENTIFIER.match(str(definition.get("slug", ""))):
-        problems.append("The address (slug) may hold only lowercase letters, digits and hyphens.")
+        problems.append(_("The address (slug) may hold only lowercase letters, digits and hyphens."))
     position = definition.get("position", 99)
     if not isinstance(position, int) or isinstance(position, bool) or not 0 <= position <= 999:
-        problems.append("The position on the list is a whole number from 0 to 999.")
-    translated(definition.get("title"), "Title")
-    translated(definition.get("intro"), "Introduction")
+        problems.append(_("The position on the list is a whole number from 0 to 999."))
+    translated(definition.get("title"), _("Title"))
+    translated(definition.get("intro"), _("Introduction"))
     scales = [scale.get("id") for scale in definition.get("scales", [])]
     if not scales:
-        problems.append("Define at least one scale.")
+        problems.append(_("Define at least one scale."))
     if len(set(scales)) != len(scales):
-        problems.append("Two scales share an id.")
+        problems.append(_("Two scales share an id."))
     for scale in definition.get("scales", []):
-        translated(scale.get("name"), f"Scale {scale.get('id')}")
+        translated(scale.get("name"), _("Scale %(scale)s", scale=scale.get("id")))
 
     questions = definition.get("questions", [])
     if not questions:
-        problems.append("Add at least one question.")
+        problems.append(_("Add at least one question."))
     seen_questions = set()
     for number, question in enumerate(questions, start=1):
-        where = f"Question {number} ({question.get('id', '?')})"
+        where = _("Question %(number)s (%(id)s)", number=number, id=question.get("id", "?"))
         if not IDENTIFIER.match(str(question.get("id", ""))):
-            problems.append(f"{where}: the id may hold only lowercase letters, digits, hyphens and underscores.")
+            problems.append(_("%(where)s: the id may hold only lowercase letters, digits, hyphens and underscores.",
+                                  where=where))
         if question.get("id") in seen_questions:
-            problems.append(f"{where}: another question has the same id.")
+            problems.append(_("%(where)s: another question has the same id.", where=where))
         seen_questions.add(question.get("id"))
         if question.get("kind") not in QUESTION_KINDS:
-            problems.append(f"{where}: the kind must be one of {', '.join(QUESTION_KINDS)}.")
+            problems.append(_("%(where)s: the kind must be one of %(kinds)s.", where=where, kinds=", ".join(QUESTION_KINDS)))
         translated(question.get("text"), where)
         options = question.get("options", [])
         if len(options) < 2:
-            problems.append(f"{where}: needs at least two options.")
+            problems.append(_("%(where)s: needs at least two options.", where=where))
         if question.get("kind") == "yes_no" and sorted(str(option.get("id")) for option in options) != ["no", "yes"]:
-            problems.append(f"{where}: a yes/no question has exactly the options yes and no.")
+            problems.append(_("%(where)s: a yes/no question has exactly the options yes and no.", where=where))
         option_ids = [option.get("id") for option in options]
         if len(set(map(str, option_ids))) != len(option_ids):
-            problems.append(f"{where}: two options share an id.")
+            problems.append(_("%(where)s: two options share an id.", where=where))
         for option in options:
-            translated(option.get("label"), f"{where}, option {option.get('id')}")
+            translated(option.get("label"), _("%(where)s, option %(option)s", where=where, option=option.get("id")))
             unknown = set(option.get("scores", {})) - set(scales)
             if unknown:
-                problems.append(f"{where}, option {option.get('id')}: scores on unknown scale {', '.join(unknown)}.")
+                problems.append(_("%(where)s, option %(option)s: scores on unknown scale %(scales)s.", where=where,
+                                  option=option.get("id"), scales=", ".join(map(str, unknown))))
 
     any_crisis = any(option.get("crisis") for question in questions for option in question.get("options", []))
     for entry in definition.get("scales", []):
         scale = entry.get("id")
         bands = _sorted_bands(definition, scale)
         if not bands:
-            problems.append(f"Scale {scale}: no bands.")
+            problems.append(_("Scale %(scale)s: no bands.", scale=scale))
             continue
         if not all(isinstance(band.get(key), int) for band in bands for key in ("min", "max")):
-            problems.append(f"Scale {scale}: every band needs a whole-number min and max.")
+            problems.append(_("Scale %(scale)s: every band needs a whole-number min and max.", scale=scale))
             continue
         low, high = score_range(definition, scale)
         reachable = reachable_totals(definition, scale)
         if bands[0].get("min") != low:
-            problems.append(f"Scale {scale}: the lowest band must start at {low}, the lowest possible total.")
+            problems.append(_("Scale %(scale)s: the lowest band must start at %(low)s, the lowest possible total.",
+                              scale=scale, low=low))
         if bands[-1].get("max") != high:
-            problems.append(f"Scale {scale}: the highest band must end at {high}, the highest possible total.")
+            problems.append(_("Scale %(scale)s: the highest band must end at %(high)s, the highest possible total.",
+                              scale=scale, high=high))
         for previous, following in zip(bands, bands[1:], strict=False):
             if following.get("min", 0) <= previous.get("max", 0):
-                problems.append(f"Scale {scale}: bands {previous.get('min')}–{previous.get('max')} and "
-                                f"{following.get('min')}–{following.get('max')} overlap.")
+                problems.append(_("Scale %(scale)s: bands %(first)s and %(second)s overlap.", scale=scale,
+                                  first=f"{previous.get('min')}–{previous.get('max')}",
+                                  second=f"{following.get('min')}–{following.get('max')}"))
             elif following.get("min", 0) > previous.get("max", 0) + 1:
-                problems.append(f"Scale {scale}: no band covers {previous.get('max') + 1}–{following.get('min') - 1}.")
+                problems.append(_("Scale %(scale)s: no band covers %(range)s.", scale=scale,
+                                  range=f"{previous.get('max') + 1}–{following.get('min') - 1}"))
         for band in bands:
-            where = f"Scale {scale}, band {band.get('min')}–{band.get('max')}"
+            where = _("Scale %(scale)s, band %(range)s", scale=scale, range=f"{band.get('min')}–{band.get('max')}")
             if band.get("min", 0) > band.get("max", 0):
-                problems.append(f"{where}: the minimum is above the maximum.")
+                problems.append(_("%(where)s: the minimum is above the maximum.", where=where))
             elif not any(band["min"] <= total <= band["max"] for total in reachable):
-                problems.append(f"{where}: no combination of answers reaches it.")
+                problems.append(_("%(where)s: no combination of answers reaches it.", where=where))
             translated(band.get("title"), where)
-            translated(band.get("text"), f"{where} text")
+            translated(band.get("text"), _("%(where)s text", where=where))
             for recommendation in band.get("recommendations", []):
                 if not RECOMMENDATION.match(str(recommendation)):
-                    problems.append(f"{where}: unknown recommendation {recommendation!r}.")
+                    problems.append(_("%(where)s: unknown recommendation %(value)s.", where=where,
+                                      value=repr(recommendation)))
         if any_crisis:
             problems.extend(_crisis_problems(definition, entry, bands))
     for band in definition.get("bands", []):
         if band.get("scale") not in scales:
-            problems.append(f"A band refers to an unknown scale {band.get('scale')!r}.")
+            problems.append(_("A band refers to an unknown scale %(scale)s.", scale=repr(band.get("scale"))))
     return problems
 
 
@@ -261,18 +273,20 @@ def _crisis_problems(definition: dict, entry: dict, bands: list[dict]) -> list[s
     scale = entry.get("id")
     minimum = entry.get("crisis_minimum_band", 1)
     if not isinstance(minimum, int) or isinstance(minimum, bool) or not 1 <= minimum <= len(bands):
-        return [f"Scale {scale}: crisis_minimum_band is the number of a band, from 1 (the lowest) to {len(bands)}."]
+        return [_("Scale %(scale)s: crisis_minimum_band is the number of a band, from 1 (the lowest) to %(most)s.",
+                  scale=scale, most=len(bands))]
     problems = []
     for number, question, option, totals in crisis_paths(definition, scale):
         shown = sorted({max(_index_of(bands, total), minimum - 1) for total in totals})
         for index in shown:
             if reassuring(bands, index):
                 band = bands[index]
-                problems.append(
-                    f"Scale {scale}: the crisis answer {option.get('id')!r} to question {number} "
-                    f"({question.get('id')}) can end in the reassuring band {band.get('min')}–{band.get('max')}. "
-                    f"Set crisis_minimum_band on the scale to a band above every reassuring band (the lowest "
-                    f"band, and any marked reassuring).")
+                problems.append(_(
+                    "Scale %(scale)s: the crisis answer %(option)s to question %(number)s (%(id)s) can end in the "
+                    "reassuring band %(range)s. Set crisis_minimum_band on the scale to a band above every "
+                    "reassuring band (the lowest band, and any marked reassuring).",
+                    scale=scale, option=repr(option.get("id")), number=number, id=question.get("id"),
+                    range=f"{band.get('min')}–{band.get('max')}"))
     return problems
 
 

@@ -13,6 +13,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -164,52 +165,55 @@ def validate_resources(document: dict, locales: tuple[str, ...]) -> list[str]:
     problems = []
     resources = document.get("resources")
     if not isinstance(resources, list) or not resources or not all(isinstance(item, dict) for item in resources):
-        return ["List at least one resource under [[resources]]."]
+        return [_("List at least one resource under [[resources]].")]
     if len(resources) > MAX_RESOURCES:
-        return [f"At most {MAX_RESOURCES} resources."]
+        return [_("At most %(most)s resources.", most=MAX_RESOURCES)]
     seen = set()
     for number, resource in enumerate(resources, start=1):
-        where = f"Resource {number} ({resource.get('slug', '?')})"
+        where = _("Resource %(number)s (%(slug)s)", number=number, slug=resource.get("slug", "?"))
         if not re.match(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", str(resource.get("slug", ""))):
-            problems.append(f"{where}: slug may hold only lowercase letters, digits and hyphens.")
+            problems.append(_("%(where)s: slug may hold only lowercase letters, digits and hyphens.", where=where))
         if resource.get("slug") in seen:
-            problems.append(f"{where}: another resource has the same slug.")
+            problems.append(_("%(where)s: another resource has the same slug.", where=where))
         seen.add(resource.get("slug"))
         kind = resource.get("kind")
         if kind not in RESOURCE_KINDS:
-            problems.append(f"{where}: kind must be one of {', '.join(RESOURCE_KINDS)}.")
+            problems.append(_("%(where)s: kind must be one of %(kinds)s.", where=where, kinds=", ".join(RESOURCE_KINDS)))
         regions = resource.get("regions", [])
         if not isinstance(regions, list) or not regions or set(map(str, regions)) - set(REGIONS) - {"all"}:
-            problems.append(f"{where}: regions must be among {', '.join(REGIONS)} or all.")
+            problems.append(_("%(where)s: regions must be among %(regions)s or all.", where=where,
+                              regions=", ".join(REGIONS)))
         if resource.get("phone") and not SERVICE_NUMBER.match(str(resource["phone"])):
-            problems.append(f"{where}: the phone number has characters a phone cannot dial.")
+            problems.append(_("%(where)s: the phone number has characters a phone cannot dial.", where=where))
         if kind == "programme" and not resource.get("phone"):
-            problems.append(f"{where}: the programme's line needs its number (phone).")
+            problems.append(_("%(where)s: the programme's line needs its number (phone).", where=where))
         if resource.get("contact_way", "call") not in CONTACT_WAYS:
-            problems.append(f"{where}: contact_way is call or text.")
+            problems.append(_("%(where)s: contact_way is call or text.", where=where))
         if not str(resource.get("source_address", "")).startswith("https://"):
-            problems.append(f"{where}: give the https address where the number was checked (source_address).")
+            problems.append(_("%(where)s: give the https address where the number was checked (source_address).",
+                              where=where))
         if kind != "programme" and not str(resource.get("web_address", "")).startswith("https://"):
-            problems.append(f"{where}: give the service's own https address (web_address), shown to visitors.")
+            problems.append(_("%(where)s: give the service's own https address (web_address), shown to visitors.",
+                              where=where))
         if "verify_now" in resource and not isinstance(resource["verify_now"], bool):
-            problems.append(f"{where}: verify_now is true or false.")
+            problems.append(_("%(where)s: verify_now is true or false.", where=where))
         if resource.get("verified_on") not in (None, ""):
             try:
                 verified = dt.date.fromisoformat(str(resource["verified_on"]))
                 if verified > clock.today():
-                    problems.append(f"{where}: verified_on is in the future.")
+                    problems.append(_("%(where)s: verified_on is in the future.", where=where))
             except ValueError:
-                problems.append(f"{where}: verified_on must be a date like 2026-11-22.")
+                problems.append(_("%(where)s: verified_on must be a date like 2026-11-22.", where=where))
         texts = resource.get("texts", {})
         if not isinstance(texts, dict):
-            problems.append(f"{where}: texts is a table per language.")
+            problems.append(_("%(where)s: texts is a table per language.", where=where))
             continue
         for locale in locales:
             text = texts.get(locale) or {}
             if not str(text.get("name", "")).strip():
-                problems.append(f"{where}: the name in {locale} is missing.")
+                problems.append(_("%(where)s: the name in %(language)s is missing.", where=where, language=locale))
             if not str(text.get("hours", "")).strip():
-                problems.append(f"{where}: the hours in {locale} are missing.")
+                problems.append(_("%(where)s: the hours in %(language)s are missing.", where=where, language=locale))
     return problems
 
 

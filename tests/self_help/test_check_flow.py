@@ -241,3 +241,24 @@ def test_staff_cannot_save_an_assessment_whose_crisis_answer_reaches_a_reassurin
     shown = html.unescape(response.get_data(as_text=True))
     assert ("the crisis answer 'yes' to question 9 (ending-life-or-self-harm) can end in the reassuring band 0–7"
             in shown)
+
+
+def test_an_editor_reading_in_french_gets_the_problems_of_a_draft_in_french(seeded, make_staff):
+    from tests.conftest import sign_in
+
+    client = seeded.test_client()
+    french = {"Accept-Language": "fr"}
+    sign_in(client, make_staff("ed", roles=("editor",)))
+    page = client.get("/staff/content/assessment/wellbeing", headers=french).get_data(as_text=True)
+    edit_url = client.post("/staff/content/assessment/wellbeing/draft", headers=french,
+                           data={"csrf_token": csrf_token_from(page)}).headers["Location"]
+    page = client.get(edit_url + "?as=toml", headers=french).get_data(as_text=True)
+    text = html.unescape(page.split('name="definition"')[1].split(">", 1)[1].split("</textarea>")[0])
+    refused = client.post(edit_url, headers=french, data={"csrf_token": csrf_token_from(page), "action": "save",
+                                                          "definition": text.replace("max = 27", "max = 30")})
+    shown = html.unescape(refused.get_data(as_text=True))
+    assert refused.status_code == 422
+    assert "le résultat le plus haut doit finir à 27" in shown and "must end at" not in shown
+    syntax = client.post(edit_url, headers=french, data={"csrf_token": csrf_token_from(page), "action": "save",
+                                                         "definition": "slug = "})
+    assert "TOML valide" in html.unescape(syntax.get_data(as_text=True))
