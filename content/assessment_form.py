@@ -8,16 +8,12 @@ from __future__ import annotations
 
 from werkzeug.datastructures import MultiDict
 
+from content.editing import _text  # one field as typed, bounded, with Unix line ends
 from self_help.scoring import MAX_BANDS, MAX_OPTIONS, MAX_QUESTIONS, MAX_SCALES, QUESTION_KINDS
 
 KINDS = QUESTION_KINDS  # the question kinds the form offers, in this order
 # The fixed recommendations; "module:<slug>" ones are chosen from the published modules.
 FIXED_RECOMMENDATIONS = ("talk", "book", "help-now")
-MAX_FIELD = 50_000
-
-
-def _text(form: MultiDict, name: str) -> str:
-    return (form.get(name) or "")[:MAX_FIELD].replace("\r\n", "\n")
 
 
 def _count(form: MultiDict, name: str, ceiling: int) -> int:

@@ -146,12 +146,17 @@ def edit(kind: str, slug: str, number: int):
         else:
             problems = _save_or_submit(draft, document, note, action)
             if not problems:
-                return redirect(url_for(".item", kind=draft.kind, slug=draft.slug) if action == "submit"
-                                else url_for(".edit", kind=draft.kind, slug=draft.slug, number=draft.number))
+                return _after_saving(draft, action)
             status = 422
     return render_template("staff_content/edit.html", kind=kind, slug=slug, draft=draft, document=document,
                            note=note, problems=problems, locales=_locales(), confirm_form=ConfirmForm(),
                            missing=documents.missing_translations(kind, document, _locales())), status
+
+
+def _after_saving(draft, action: str):
+    """Sent for review: back to the item's versions; saved: on with the same draft."""
+    return redirect(url_for(".item", kind=draft.kind, slug=draft.slug) if action == "submit"
+                    else url_for(".edit", kind=draft.kind, slug=draft.slug, number=draft.number))
 
 
 def _save_or_submit(draft, document: dict, note: str, action: str) -> list[str]:
@@ -198,8 +203,7 @@ def _edit_resources(draft):
         elif action in ("save", "submit"):
             problems = _save_or_submit(draft, document, note, action)
             if not problems:
-                return redirect(url_for(".item", kind=draft.kind, slug=draft.slug) if action == "submit"
-                                else url_for(".edit", kind=draft.kind, slug=draft.slug, number=draft.number))
+                return _after_saving(draft, action)
             status = 422
     return render_template("staff_content/edit_resources.html", kind=draft.kind, slug=draft.slug, draft=draft,
                            document=document, note=note, problems=problems, locales=_locales(),
@@ -229,8 +233,7 @@ def _edit_assessment(draft):
         elif action in ("save", "submit"):
             problems = _save_or_submit(draft, document, note, action)
             if not problems:
-                return redirect(url_for(".item", kind=draft.kind, slug=draft.slug) if action == "submit"
-                                else url_for(".edit", kind=draft.kind, slug=draft.slug, number=draft.number))
+                return _after_saving(draft, action)
             status = 422
     modules = [(module.slug, module.title) for audience in AUDIENCES
                for module in self_help_services.catalogue(db.session, current_locale(), _default_locale(), audience)]
@@ -263,9 +266,7 @@ def _edit_as_text(draft):
                     publishing.submit_for_review(session, current_staff(), draft)
         if not problems:
             flash(_("Draft saved."), "success")
-            return redirect(url_for(".item", kind=draft.kind, slug=draft.slug)
-                            if request.form.get("action") == "submit"
-                            else url_for(".edit", kind=draft.kind, slug=draft.slug, number=draft.number))
+            return _after_saving(draft, request.form.get("action", "save"))
         status = 422
     stale = []
     if draft.kind == documents.RESOURCES:
